@@ -1,0 +1,1 @@
+"""The ``astra-sim`` command line."""

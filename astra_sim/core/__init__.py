@@ -1,0 +1,1 @@
+"""Shared foundations: errors, seeding, poses and config loading."""

@@ -1,0 +1,23 @@
+"""Error types that name the bad input, so a user can fix it without reading our code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class AstraSimError(Exception):
+    """Base class for errors raised by astra-sim on bad input or state."""
+
+
+class SceneFormatError(AstraSimError, ValueError):
+    """A scene file or directory is missing, malformed, or inconsistent with its mesh."""
+
+
+class UnknownNameError(AstraSimError, ValueError):
+    """A name (scene kind, backend, texture kind, ...) is not one of the known ones."""
+
+    def __init__(self, what: str, name: object, valid: Iterable[str]):
+        self.what = what
+        self.name = name
+        self.valid = sorted(valid)
+        super().__init__(f"unknown {what} {name!r}; valid {what}s are: {', '.join(self.valid)}")

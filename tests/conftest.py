@@ -1,0 +1,36 @@
+"""Shared fixtures: scenes are generated once per test session, they are pure functions of
+(kind, seed, params)."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+# Small but complete layouts keep the default test run fast.
+SMALL = {
+    "home": {},
+    "office": {"rooms_per_side": 4, "meeting_rooms": 1},
+    "warehouse": {"racks": 2, "bays": 4, "docks": 2, "workstations": 2},
+}
+
+
+@functools.cache
+def cached_scene(kind: str, seed: int, **params):
+    from astra_sim.scenes import generate_scene
+
+    return generate_scene(kind, seed, **params)
+
+
+@pytest.fixture(params=["home", "office", "warehouse"])
+def kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def scene(kind):
+    return cached_scene(kind, 0, **SMALL[kind])
