@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -92,9 +93,7 @@ def run_show(args: argparse.Namespace) -> int:
         raise SceneFormatError(f"{args.scene}: no such scene directory or mesh file")
     scene = Scene.load(args.scene)
     if args.radius is not None:
-        scene.nav_config = type(scene.nav_config)(
-            **{**scene.nav_config.__dict__, "robot_radius": args.radius}
-        )
+        scene.nav_config = dataclasses.replace(scene.nav_config, robot_radius=args.radius)
     path = save_topdown(scene, args.out, labels=not args.no_labels)
     print(f"{scene.summary()}\nwrote {path}")
     return 0

@@ -169,3 +169,45 @@ def test_unknown_parameter_is_named():
 def test_impossible_size_is_refused():
     with pytest.raises(ValueError, match="width"):
         generate_scene("home", 0, width=5.0, bedrooms=4)
+
+
+def test_sign_text_faces_the_reader(kind):
+    """On every sign's front, +u runs to the reader's right and +v runs up: not mirrored."""
+    scene = cached_scene(kind, 0, **SMALL[kind])
+    atlas = [m.id for m in scene.materials if m.kind == "sign_atlas"]
+    if not atlas:
+        pytest.skip("no signs in this kind")
+    tris = np.flatnonzero(scene.face_material == atlas[0])
+    checked = 0
+    for f in tris:
+        p = scene.vertices[scene.faces[f]].astype(np.float64)
+        t = scene.uv[scene.faces[f]].astype(np.float64)
+        duv = np.array([t[1] - t[0], t[2] - t[0]])
+        if abs(np.linalg.det(duv)) < 1e-9:
+            continue  # back and edges of a plate map to one blank texel
+        dp = np.array([p[1] - p[0], p[2] - p[0]])
+        d_du, d_dv = np.linalg.solve(duv, dp)  # world direction of +u and +v
+        normal = np.cross(p[1] - p[0], p[2] - p[0])
+        right = np.cross(-normal, [0.0, 0.0, 1.0])  # the reader looks along -normal
+        assert d_du @ right > 0 and d_dv[2] > 0
+        checked += 1
+    assert checked >= 2 * len({i.text for i in scene.instances if i.text})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_default_sizes_generate_connected(kind, seed):
+    from astra_sim.scenes.generators.layout import unreachable_rooms
+
+    scene = cached_scene(kind, seed)
+    assert unreachable_rooms(scene) == []
+    assert len(scene.landmarks()) >= 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(4, 40))
+def test_many_seeds_generate_connected(kind, seed):
+    from astra_sim.scenes.generators.layout import unreachable_rooms
+
+    params = {"home": {"bedrooms": 1 + seed % 4, "width": 12.0 + seed % 4}}.get(kind, {})
+    scene = generate_scene(kind, seed, **params)
+    assert unreachable_rooms(scene) == []
