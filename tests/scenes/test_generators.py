@@ -211,3 +211,16 @@ def test_many_seeds_generate_connected(kind, seed):
     params = {"home": {"bedrooms": 1 + seed % 4, "width": 12.0 + seed % 4}}.get(kind, {})
     scene = generate_scene(kind, seed, **params)
     assert unreachable_rooms(scene) == []
+
+
+def test_scenes_are_closed_to_a_camera(scene):
+    """Rays from navigable points at camera height always hit something: no gaps to the void."""
+    import trimesh
+
+    mesh = trimesh.Trimesh(scene.vertices, scene.faces, process=False)
+    rng = np.random.default_rng(0)
+    xy = scene.navgrid().sample_navigable(rng, 200)
+    origins = np.c_[np.repeat(xy, 20, axis=0), np.full(len(xy) * 20, 0.5)]
+    dirs = rng.normal(size=origins.shape)
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    assert mesh.ray.intersects_any(origins, dirs).all()

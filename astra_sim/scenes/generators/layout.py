@@ -96,10 +96,17 @@ def wall(
         start = max(start, e)
     if start < length:
         solid.append((start, length, 0.0, height))
+    sides = ("+x", "-x", "+y", "-y", "top")
     for s, e, z0, h in solid:
         mid = np.array([x0, y0]) + direction * (s + e) / 2
         size = (e - s, WALL_T, h) if direction[0] else (WALL_T, e - s, h)
-        b.box(inst, mat, (mid[0], mid[1]), z0, size, faces=("+x", "-x", "+y", "-y", "top"))
+        b.box(inst, mat, (mid[0], mid[1]), z0, size, faces=(*sides, "bottom") if z0 else sides)
+    # A threshold closes the floor under each opening, so no camera sees through the gap.
+    sill = b.material("wood", "beige", 1.0) if cuts else None
+    for s, e in cuts:
+        mid = np.array([x0, y0]) + direction * (s + e) / 2
+        size = (e - s, WALL_T, 0.05) if direction[0] else (WALL_T, e - s, 0.05)
+        b.box(inst, sill, (mid[0], mid[1]), -0.05, size, faces=("top",))
 
 
 def door_frame(

@@ -139,6 +139,8 @@ def _build(p: WarehouseParams, seed: int, nav: NavConfig, empty: frozenset[int])
             _bay(b, p, r, k, (xc, yc), rack_colour, aisle_ids[r], box_rng)
         for xp in (x_r0 - 0.35, x_r1 + 0.35):
             _pillar(b, (xp, yc), -1)
+        under = Rect(x_r0, yc - p.rack_depth / 2, x_r1, yc + p.rack_depth / 2)
+        floor_and_ceiling(b, -1, under, "concrete", "grey", H, floor_tile=2.0)
     for xp in np.arange(x_r0 + 4.0, x_r1, 8.0):
         _pillar(b, (float(xp), y_r0 / 2), dock)
 
