@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from astra_sim.core.errors import SceneFormatError
+from astra_sim.core.fileio import atomic_write
 from astra_sim.scenes.model import VOID_INSTANCE, Instance, Material, Room, Scene
 from astra_sim.scenes.navigation import NavConfig
 
@@ -43,18 +42,6 @@ def mesh_digest(scene: Scene) -> str:
     for arr in (scene.vertices, scene.faces, scene.uv, scene.face_instance, scene.face_material):
         h.update(np.ascontiguousarray(arr).tobytes())
     return h.hexdigest()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename, so a failure leaves no half-file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def scene_to_json(scene: Scene) -> dict[str, Any]:
@@ -120,8 +107,8 @@ def save_scene(scene: Scene, directory: str | Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     glb = _glb_bytes(scene)
     text = json.dumps(scene_to_json(scene), indent=1, sort_keys=True) + "\n"
-    _atomic_write(directory / GLB_NAME, glb)
-    _atomic_write(directory / JSON_NAME, text.encode("utf-8"))
+    atomic_write(directory / GLB_NAME, glb)
+    atomic_write(directory / JSON_NAME, text.encode("utf-8"))
     return directory
 
 
