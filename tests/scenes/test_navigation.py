@@ -292,3 +292,18 @@ def test_one_cell_crack_between_floor_slabs_is_closed() -> None:
     g = NavGrid.from_mesh(*scene(floor(0, 0, 2, 4), floor(2 + CS, 0, 4, 4)))
     assert g.floor[tuple(g.world_to_cell([2 + CS / 2, 2.0]))]
     assert g.components()[1] == 1
+
+
+def test_nearest_goal_field_is_the_minimum_of_single_goal_fields():
+    blocked = np.zeros((60, 80), dtype=bool)
+    blocked[30, 10:70] = True  # a wall with gaps at both ends
+    grid = NavGrid.from_occupancy(blocked, np.zeros(2), NavConfig(robot_radius=0.1))
+    goals = np.array([[0.5, 0.5], [3.5, 2.5], [9.0, 9.0], [1.0, 1.52]])  # last two: off / blocked
+    field, nearest = grid.nearest_goal_field(goals)
+    singles = [grid.distance_field(g) for g in goals[:2]]
+    assert np.array_equal(field, np.minimum(*singles))
+    reach = np.isfinite(field) & (np.abs(singles[0] - singles[1]) > 1e-3)  # no ties
+    expect = np.where(singles[0] < singles[1], 0, 1)
+    assert np.array_equal(nearest[reach], expect[reach])
+    with pytest.raises(ValueError, match="none of the 1 goals_xy"):
+        grid.nearest_goal_field(np.array([[9.0, 9.0]]))
