@@ -1,7 +1,8 @@
 """``astra-sim demo``: the main job of the README, with the best parts the project has.
 
-For now it generates one scene of each kind, saves it, and draws it from above; later
-issues extend it to closed-loop episodes with the best available agent.
+For now it generates one scene of each kind, saves it, draws it from above and renders
+what the robot's cameras see from a spot in it; later issues extend it to closed-loop
+episodes with the best available agent.
 """
 
 from __future__ import annotations
@@ -49,6 +50,40 @@ def run_demo(args: argparse.Namespace) -> int:
         }
         tqdm.write(f"{scene.summary()} ({t_gen:.2f} s)")
     overview = save_overview(scenes, out / "scenes.png")
+    views = save_camera_views(scenes, out / "views.png", args.seed)
     (out / "summary.json").write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {overview}, {out / 'summary.json'} and scenes under {out / 'scenes'}")
+    print(f"wrote {overview}, {views}, {out / 'summary.json'} and scenes under {out / 'scenes'}")
     return 0
+
+
+def save_camera_views(scenes: list[Any], path: Path, seed: int) -> Path:
+    """Per scene: the default 4-camera panorama and an equirectangular view, one row each."""
+    import numpy as np
+    from PIL import Image
+
+    from astra_sim.core.fileio import atomic_write
+    from astra_sim.core.seeding import make_rng
+    from astra_sim.render.embree import EmbreeRenderer
+    from astra_sim.render.rig import Rig
+
+    panorama, equirect = Rig.from_name("default"), Rig.from_name("equirect")
+    rows = []
+    for scene in scenes:
+        grid = scene.navgrid()
+        rng = make_rng(seed, "demo/views", scene.kind)
+        spots = grid.sample_navigable(rng, 64)
+        xy = spots[np.argmax(grid.esdf_at(spots))]  # the most open spot of 64
+        pose = np.array([xy[0], xy[1], float(rng.uniform(-np.pi, np.pi))])
+        with EmbreeRenderer(scene) as renderer:
+            pano = np.concatenate(list(renderer.render(panorama, pose).rgb), axis=1)
+            eq = renderer.render(equirect, pose).rgb[0]
+        eq = np.asarray(Image.fromarray(eq).resize((pano.shape[0] * 2, pano.shape[0])))
+        rows.append(
+            np.concatenate([pano, np.full((pano.shape[0], 8, 3), 255, np.uint8), eq], axis=1)
+        )
+    image = np.concatenate(rows, axis=0)
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return atomic_write(path, buf.getvalue())

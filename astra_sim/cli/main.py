@@ -15,7 +15,7 @@ from astra_sim.core.errors import AstraSimError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from astra_sim.cli import demo, scene
+    from astra_sim.cli import bench, demo, scene
 
     parser = argparse.ArgumentParser(
         prog="astra-sim",
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     scene.add_parser(sub)
     demo.add_parser(sub)
+    bench.add_parser(sub)
     return parser
 
 

@@ -29,7 +29,8 @@ class DiffDriveConfig:
         max_angular_acc: |dw/dt| limit in rad/s^2.
         motor_time_constant: first-order lag of the wheel speeds in seconds (0 = none).
         mass: kilograms (pybullet).
-        imu_offset: IMU position in the body frame (x, y, z) in metres.
+
+    The IMU's position on the body is part of ``ImuConfig`` (sensors own their mounts).
     """
 
     radius: float = 0.18
@@ -42,7 +43,6 @@ class DiffDriveConfig:
     max_angular_acc: float = 3.0
     motor_time_constant: float = 0.05
     mass: float = 8.0
-    imu_offset: tuple[float, float, float] = (0.0, 0.0, 0.2)
 
     def __post_init__(self) -> None:
         for name in (

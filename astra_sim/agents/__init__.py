@@ -1,0 +1,1 @@
+"""Agents: the geodesic expert (oracle and demonstrator), baselines, and Astra's models."""

@@ -1,0 +1,1 @@
+"""Benchmarks: speed figures printed and written as JSON (``astra-sim bench``)."""

@@ -1,0 +1,56 @@
+"""``astra-sim bench``: render, ray-cast and simulator-step speed, against pybullet."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("bench", help="measure render, ray-cast and simulator speed")
+    p.add_argument("--out", type=Path, help="write the figures as JSON to this file")
+    p.add_argument(
+        "--kinds",
+        nargs="+",
+        default=["home", "warehouse"],
+        help="scene kinds to measure on (default: home warehouse)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="scene and pose seed")
+    p.add_argument("--frames", type=int, default=60, help="rig frames per scene")
+    p.add_argument(
+        "--pybullet-frames",
+        type=int,
+        default=15,
+        help="rig frames per scene for pybullet's TinyRenderer",
+    )
+    p.add_argument("--sim-steps", type=int, default=40, help="simulator steps per scene")
+    p.add_argument("--rig", default="default", help="camera rig (default, astra3, equirect)")
+    p.set_defaults(func=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from astra_sim.bench.sim_bench import BenchConfig, format_report, run_benchmark
+    from astra_sim.scenes.generators import SCENE_KINDS
+
+    for name in ("frames", "pybullet_frames", "sim_steps"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
+    bad = [k for k in args.kinds if k not in SCENE_KINDS]
+    if bad:
+        raise ValueError(f"unknown scene kind(s) {', '.join(bad)}; valid: {', '.join(SCENE_KINDS)}")
+    cfg = BenchConfig(
+        kinds=tuple(args.kinds),
+        seed=args.seed,
+        frames=args.frames,
+        pybullet_frames=args.pybullet_frames,
+        sim_steps=args.sim_steps,
+        rig=args.rig,
+    )
+    report = run_benchmark(cfg, args.out)
+    print(format_report(report))
+    print(json.dumps({k: report[k] for k in ("render_fps", "speedup", "sim_steps_per_s")}))
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
