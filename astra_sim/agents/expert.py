@@ -32,7 +32,7 @@ class ExpertConfig:
         slow_radius: start slowing down this far from the goal in metres.
     """
 
-    max_linear: float = 0.6
+    max_linear: float = 0.8
     max_angular: float = 1.5
     lookahead: float = 0.35
     goal_tolerance: float = 0.2

@@ -325,7 +325,11 @@ class NavGrid:
         return self._tree.data[self._tree.query(xy)[1]]
 
     def sample_navigable(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """n area-uniform random navigable world points, (n, 2), drawn from rng only."""
+        """n area-uniform random navigable world points, (n, 2), drawn from rng only.
+
+        Every point also clears the robot radius by the interpolated ESDF (what bodies check
+        a pose against): a jittered point that does not falls back to its cell centre.
+        """
         if not isinstance(rng, np.random.Generator):
             raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
@@ -335,7 +339,11 @@ class NavGrid:
             raise ValueError("cannot sample navigable points: no cell is navigable")
         centres = self.cell_to_world(cells[rng.integers(len(cells), size=n)])
         jitter = rng.uniform(-0.5, 0.5, size=(n, 2)) * (1 - 1e-6)  # stay inside the cell
-        return centres + jitter * self.config.cell_size
+        points = centres + jitter * self.config.cell_size
+        if n:
+            tight = self.esdf_at(points) <= self.config.robot_radius
+            points[tight] = centres[tight]
+        return points
 
     @property
     def navigable_area(self) -> float:

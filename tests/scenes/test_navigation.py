@@ -308,3 +308,12 @@ def test_nearest_goal_field_is_the_minimum_of_single_goal_fields():
     assert np.array_equal(nearest[reach], expect[reach])
     with pytest.raises(ValueError, match="none of the 1 goals_xy"):
         grid.nearest_goal_field(np.array([[9.0, 9.0]]))
+
+
+def test_sampled_points_clear_the_robot_by_the_interpolated_esdf():
+    blocked = np.zeros((40, 40), dtype=bool)
+    blocked[::7, :] = True  # many walls: many cells at the edge of navigability
+    grid = NavGrid.from_occupancy(blocked, np.zeros(2), NavConfig(robot_radius=0.1))
+    points = grid.sample_navigable(np.random.default_rng(0), 5000)
+    assert (grid.esdf_at(points) > grid.config.robot_radius).all()
+    assert grid.is_navigable(points).all()
