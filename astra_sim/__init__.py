@@ -8,3 +8,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 __version__ = "0.1.0"
+
+from astra_sim.envs import register_envs
+
+register_envs()
