@@ -30,6 +30,8 @@ class ExpertConfig:
         replan_distance: replan when farther than this from the path in metres.
         heading_gain: proportional gain from heading error to turn rate.
         slow_radius: start slowing down this far from the goal in metres.
+        slow_clearance: clearance beyond the radius below which it slows to a quarter speed.
+        backoff_steps: control steps of reversing after a collision, before replanning.
     """
 
     max_linear: float = 0.8
@@ -41,6 +43,8 @@ class ExpertConfig:
     replan_distance: float = 0.4
     heading_gain: float = 2.5
     slow_radius: float = 0.8
+    slow_clearance: float = 0.3
+    backoff_steps: int = 3
 
 
 def _wrap(a: float) -> float:
@@ -57,9 +61,11 @@ class ExpertAgent:
         radius = robot_radius if robot_radius is not None else scene.nav_config.robot_radius
         self.grid: NavGrid = scene.navgrid(robot_radius=radius)
         self.safe_grid: NavGrid = scene.navgrid(robot_radius=radius + self.config.clearance)
+        self.radius = radius
         self.path = np.zeros((0, 2))
         self.goal = np.zeros(2)
         self.done = False
+        self._backoff = 0
 
     def reset(self, pose: np.ndarray, goals: np.ndarray) -> None:
         """Plan from ``pose`` to the nearest (geodesic) of ``goals`` (G, 2)."""
@@ -68,6 +74,7 @@ class ExpertAgent:
         dists = [self.grid.geodesic_distance(start, g) for g in goals[:64]]
         self.goal = goals[int(np.argmin(dists))]
         self.done = False
+        self._backoff = 0
         self._plan(start)
 
     def _plan(self, start: np.ndarray) -> None:
@@ -80,8 +87,12 @@ class ExpertAgent:
                 return
         self.path = _densify(np.vstack([start, self.goal]))  # no path: the body stops us
 
-    def act(self, pose: np.ndarray) -> np.ndarray:
-        """Velocity command (v, w) for the current pose; zeros once the goal is reached."""
+    def act(self, pose: np.ndarray, collided: bool = False) -> np.ndarray:
+        """Velocity command (v, w) for the current pose; zeros once the goal is reached.
+
+        After a collision it reverses for a few steps and replans, as a robot with a
+        bumper would, rather than pushing on into the obstacle.
+        """
         cfg = self.config
         pose = np.asarray(pose, dtype=np.float64)
         xy, yaw = pose[:2], float(pose[2])
@@ -89,16 +100,27 @@ class ExpertAgent:
         if self.done or to_goal < cfg.goal_tolerance:
             self.done = True
             return np.zeros(2)
+        if collided:
+            self._backoff = cfg.backoff_steps
+        if self._backoff > 0:
+            self._backoff -= 1
+            if self._backoff == 0:
+                self._plan(xy)
+            return np.array([-0.25, 0.0])
         seg_start, offset = self._closest(xy)
         if offset > cfg.replan_distance:
             self._plan(xy)
             seg_start, offset = self._closest(xy)
-        target = self._lookahead(xy, seg_start)
+        # Near obstacles, track the path tightly: a shorter lookahead cuts corners less, and
+        # a smaller heading error is turned out on the spot before driving on.
+        clearance = float(self.grid.esdf_at(xy[None])[0]) - self.radius
+        tight = float(np.clip(clearance / cfg.slow_clearance, 0.25, 1.0))
+        target = self._lookahead(seg_start, cfg.lookahead * tight)
         alpha = _wrap(np.arctan2(target[1] - xy[1], target[0] - xy[0]) - yaw)
         w = float(np.clip(cfg.heading_gain * alpha, -cfg.max_angular, cfg.max_angular))
-        if abs(alpha) > cfg.turn_in_place:
+        if abs(alpha) > cfg.turn_in_place * max(tight, 0.5):
             return np.array([0.0, w])
-        v = cfg.max_linear * np.cos(alpha) * min(1.0, to_goal / cfg.slow_radius + 0.2)
+        v = cfg.max_linear * np.cos(alpha) * min(1.0, to_goal / cfg.slow_radius + 0.2) * tight
         return np.array([float(np.clip(v, 0.0, cfg.max_linear)), w])
 
     def _closest(self, xy: np.ndarray) -> tuple[int, float]:
@@ -114,9 +136,9 @@ class ExpertAgent:
         i = int(np.argmin(d))
         return i, float(d[i])
 
-    def _lookahead(self, xy: np.ndarray, seg: int) -> np.ndarray:
-        """The path point ``lookahead`` further along the path than segment ``seg``."""
-        steps = int(np.ceil(self.config.lookahead / _SPACING))
+    def _lookahead(self, seg: int, distance: float) -> np.ndarray:
+        """The path point ``distance`` further along the path than segment ``seg``."""
+        steps = int(np.ceil(distance / _SPACING))
         return self.path[min(seg + 1 + steps, len(self.path) - 1)]
 
 
