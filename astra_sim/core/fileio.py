@@ -13,6 +13,9 @@ def atomic_write(path: str | Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a saved file is the user's usual
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)

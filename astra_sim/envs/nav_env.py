@@ -166,7 +166,11 @@ class AstraNavEnv(gym.Env):
             max_geodesic=self.max_geodesic,
             task=self.task,
         )
-        return sampler.sample()
+        episode = sampler.sample()
+        # A fresh sampler numbers from 0; a draw from the seeded generator names the episode.
+        stem = episode.episode_id.rsplit("-", 1)[0]
+        tag = int(self.np_random.integers(10**8))
+        return dataclasses.replace(episode, episode_id=f"{stem}-{tag:08d}")
 
     # ------------------------------------------------------------------ gym API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):

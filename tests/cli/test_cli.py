@@ -104,3 +104,18 @@ def test_real_process_exit_code(tmp_path):
     )
     assert r.returncode == 2
     assert "valid scene kinds are: home, office, warehouse" in r.stderr
+
+
+def test_demo_writes_metrics_pictures_and_a_gif(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--episodes", "1"]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    tasks = [e["task"] for e in metrics["episodes"]]
+    assert tasks == ["pointnav", "languagenav"]
+    for e in metrics["episodes"]:
+        assert {"task", "success", "spl", "collisions"} <= set(e)
+        assert e["success"] == 1.0 and e["spl"] > 0.8  # the expert is the demo's agent
+    for name in ("trajectories.png", "scenes.png", "views.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "episode.gif").read_bytes()[:6] == b"GIF89a"
+    out = capsys.readouterr().out
+    assert "spl" in out and "languagenav" in out

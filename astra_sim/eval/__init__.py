@@ -1,0 +1,1 @@
+"""Closed-loop evaluation: episode rollouts, metric tables, plots and videos."""

@@ -1,0 +1,106 @@
+"""Closed-loop episodes of an agent in an env, recorded for tables, plots and videos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from astra_sim.agents.expert import ExpertAgent
+
+METRIC_KEYS = (
+    "success",
+    "spl",
+    "soft_spl",
+    "distance_to_goal",
+    "path_length",
+    "collisions",
+    "time",
+)
+
+
+@dataclass
+class EpisodeRecord:
+    """What one episode did: its measures, its path, and (optionally) its frames."""
+
+    task: str
+    episode_id: str
+    scene_kind: str
+    scene_seed: int | None
+    instruction: str
+    geodesic_distance: float
+    metrics: dict[str, float]
+    steps: int
+    trajectory: np.ndarray
+    goals: np.ndarray
+    frames: list[np.ndarray] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready: identifiers and measures, no arrays."""
+        return {
+            "task": self.task,
+            "episode_id": self.episode_id,
+            "scene_kind": self.scene_kind,
+            "scene_seed": self.scene_seed,
+            "instruction": self.instruction,
+            "geodesic_distance": round(self.geodesic_distance, 4),
+            "steps": self.steps,
+            **{k: round(float(v), 4) for k, v in self.metrics.items()},
+        }
+
+
+def run_expert_episode(env: gym.Env, seed: int, frame_every: int = 0) -> EpisodeRecord:
+    """One episode of the geodesic expert; ``frame_every`` > 0 keeps every n-th render."""
+    base = env.unwrapped
+    _, info = env.reset(seed=seed)
+    expert = ExpertAgent(base.sim.scene)
+    episode = base.episode
+    expert.reset(info["pose"], episode.goal.positions)
+    frames, trajectory, steps, done = [], [info["pose"][:2].copy()], 0, False
+    while not done:
+        action = expert.act(info["pose"], info["collided"])
+        if expert.done:
+            base.request_stop()
+        _, _, terminated, truncated, info = env.step(action.astype(np.float32))
+        steps += 1
+        trajectory.append(info["pose"][:2].copy())
+        if frame_every and (steps % frame_every == 0 or terminated or truncated):
+            frames.append(env.render())
+        done = terminated or truncated
+    return EpisodeRecord(
+        task=base.task,
+        episode_id=episode.episode_id,
+        scene_kind=episode.scene_kind,
+        scene_seed=episode.scene_seed,
+        instruction=episode.goal.instruction,
+        geodesic_distance=float(episode.geodesic_distance),
+        metrics={k: float(info[k]) for k in METRIC_KEYS if k in info},
+        steps=steps,
+        trajectory=np.asarray(trajectory),
+        goals=np.asarray(episode.goal.positions),
+        frames=frames,
+    )
+
+
+def metrics_table(records: list[EpisodeRecord]) -> str:
+    """A plain-text table of the measures, one row per episode and a mean row per task."""
+    head = f"{'task':<12} {'episode':<28} {'success':>7} {'spl':>6} {'path m':>7} {'coll.':>5}"
+    rows = [head, "-" * len(head)]
+    for r in records:
+        m = r.metrics
+        rows.append(
+            f"{r.task:<12} {r.episode_id[-28:]:<28} {m['success']:>7.0f} "
+            f"{m['spl']:>6.3f} {m['path_length']:>7.2f} {m['collisions']:>5.0f}"
+        )
+    for task in sorted({r.task for r in records}):
+        sel = [r.metrics for r in records if r.task == task]
+        rows.append(
+            f"{task:<12} {'mean of ' + str(len(sel)):<28} "
+            f"{np.mean([m['success'] for m in sel]):>7.2f} "
+            f"{np.mean([m['spl'] for m in sel]):>6.3f} "
+            f"{np.mean([m['path_length'] for m in sel]):>7.2f} "
+            f"{np.mean([m['collisions'] for m in sel]):>5.1f}"
+        )
+    return "\n".join(rows)
