@@ -17,7 +17,7 @@ import numpy as np
 import pybullet as p
 
 from astra_sim.physics.base import GRAVITY, BodyState, DiffDriveConfig
-from astra_sim.physics.kinematic import WheelShaper, check_dt, check_pose
+from astra_sim.physics.kinematic import DiffDriveBody, check_dt, check_pose
 from astra_sim.scenes.model import Scene
 
 MAX_CHUNK_FACES = 33_000
@@ -123,7 +123,7 @@ def obstacle_chunks(scene: Scene) -> list[tuple[np.ndarray, np.ndarray]]:
     return chunks
 
 
-class BulletBody:
+class BulletBody(DiffDriveBody):
     """The Body protocol on pybullet physics, in a private DIRECT (or GUI) client.
 
     ``collided`` is True when the robot has a contact point with the scene's obstacle mesh
@@ -139,14 +139,7 @@ class BulletBody:
     def __init__(
         self, scene: Scene, config: DiffDriveConfig | None = None, gui: bool = False
     ) -> None:
-        config = DiffDriveConfig() if config is None else config
-        if not isinstance(config, DiffDriveConfig):
-            raise ValueError(f"config must be a DiffDriveConfig, got {type(config).__name__}")
-        self.scene = scene
-        self.config = config
-        self.grid = scene.navgrid(robot_radius=config.radius)
-        self.shaper = WheelShaper(config)
-        self.state = BodyState()
+        super().__init__(scene, config)
         self.client: int | None = p.connect(p.GUI if gui else p.DIRECT)
         if self.client < 0:
             raise RuntimeError("pybullet could not connect a physics client")

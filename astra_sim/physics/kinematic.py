@@ -154,7 +154,21 @@ def _arc_end(pose: np.ndarray, v: float, w: float, t: float) -> np.ndarray:
     return np.array([x + chord * math.cos(heading), y + chord * math.sin(heading), yaw])
 
 
-class KinematicBody:
+class DiffDriveBody:
+    """What every differential-drive backend holds: scene, config, its grid, wheel shaper."""
+
+    def __init__(self, scene: Scene, config: DiffDriveConfig | None = None) -> None:
+        config = DiffDriveConfig() if config is None else config
+        if not isinstance(config, DiffDriveConfig):
+            raise ValueError(f"config must be a DiffDriveConfig, got {type(config).__name__}")
+        self.scene = scene
+        self.config = config
+        self.grid = scene.navgrid(robot_radius=config.radius)
+        self.shaper = WheelShaper(config)
+        self.state = BodyState()
+
+
+class KinematicBody(DiffDriveBody):
     """A differential-drive disc that follows (v, w) exactly and stops dead on contact.
 
     Collisions use the scene's ESDF for a robot of ``config.radius``: the disc touches the
@@ -173,14 +187,7 @@ class KinematicBody:
     """
 
     def __init__(self, scene: Scene, config: DiffDriveConfig | None = None) -> None:
-        config = DiffDriveConfig() if config is None else config
-        if not isinstance(config, DiffDriveConfig):
-            raise ValueError(f"config must be a DiffDriveConfig, got {type(config).__name__}")
-        self.scene = scene
-        self.config = config
-        self.grid = scene.navgrid(robot_radius=config.radius)
-        self.shaper = WheelShaper(config)
-        self.state = BodyState()
+        super().__init__(scene, config)
         self._clearance = -math.inf  # lower bound of the ESDF minus radius at the pose
 
     def reset(self, pose: np.ndarray) -> BodyState:
