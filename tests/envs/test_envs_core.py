@@ -11,9 +11,9 @@ from conftest import SMALL
 from gymnasium.utils.env_checker import check_env
 
 import astra_sim  # noqa: F401  (registers the ids)
-from astra_sim.agents.expert import ExpertAgent
 from astra_sim.core.errors import UnknownNameError
 from astra_sim.envs import ENV_IDS
+from astra_sim.eval.rollout import run_expert_episode
 from astra_sim.tasks import EpisodeFormatError, EpisodeSet
 
 IDS = sorted(ENV_IDS)
@@ -102,22 +102,11 @@ def test_expert_reaches_pointnav_goals_in_100_episodes(kind):
 
 
 def run_expert(env, episodes, seed):
-    results = []
-    base = env.unwrapped
-    for i in range(episodes):
-        _, info = env.reset(seed=seed * 1000 + i)
-        expert = ExpertAgent(base.sim.scene)
-        expert.reset(info["pose"], base.episode.goal.positions)
-        done = False
-        while not done:
-            action = expert.act(info["pose"], info["collided"])
-            if expert.done:
-                base.request_stop()
-            _obs, _reward, term, trunc, info = env.step(action.astype(np.float32))
-            done = term or trunc
-        results.append((info["success"], info["spl"]))
-    s, p = np.mean(results, axis=0)
-    return s, p
+    records = [run_expert_episode(env, seed * 1000 + i) for i in range(episodes)]
+    return (
+        np.mean([r.metrics["success"] for r in records]),
+        np.mean([r.metrics["spl"] for r in records]),
+    )
 
 
 def test_unknown_scene_kind_is_named():
