@@ -15,7 +15,7 @@ from astra_sim.core.errors import AstraSimError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from astra_sim.cli import bench, demo, scene
+    from astra_sim.cli import bench, demo, map, scene
 
     parser = argparse.ArgumentParser(
         prog="astra-sim",
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     scene.add_parser(sub)
     demo.add_parser(sub)
     bench.add_parser(sub)
+    map.add_parser(sub)
     return parser
 
 
