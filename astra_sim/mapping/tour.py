@@ -174,7 +174,7 @@ def record_tour(
                 command = expert.act(recorder.poses[-1], collided)
                 if expert.done or recorder.steps >= max_steps:
                     break
-                info = _advance(sim, command)
+                _, info = sim.step(command, render=False)  # frames only where kept
                 collided = info["collided"]
                 recorder.add(sim, info)
                 close = np.linalg.norm(waypoints - info["pose"][:2], axis=1) <= radius
@@ -219,19 +219,6 @@ class _Recorder:
             self.frame_steps.append(len(self.poses))
         self.poses.append(pose)
         self.times.append(float(info["t"]))
-
-
-def _advance(sim: Simulator, command: np.ndarray) -> dict[str, Any]:
-    """One control period of the simulator's body, without its sensors or cameras.
-
-    ``Simulator.step`` renders every step; a tour keeps one frame in ten or so, and rendering
-    is ~80 % of a step's cost, so the tour ticks the body itself and renders only kept steps.
-    """
-    collided = False
-    for _ in range(sim.config.ticks_per_step):
-        sim.state = sim.body.step(command, sim.dt)
-        collided |= bool(sim.state.collided)
-    return sim.info(collided)
 
 
 def _start_pose(grid: NavGrid, rng: np.random.Generator) -> np.ndarray:

@@ -114,8 +114,15 @@ class Simulator:
         wheel = [w for _ in range(n) if (w := self.encoder.update(self.state)) is not None]
         return self._observe(imu, np.stack(wheel))
 
-    def step(self, command: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Run one control period under ``command`` (v, w); returns (observation, info)."""
+    def step(
+        self, command: np.ndarray, render: bool = True
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Run one control period under ``command`` (v, w); returns (observation, info).
+
+        With ``render=False`` the cameras are skipped (rendering is most of a step's cost)
+        and the observation holds only ``imu`` and ``wheel``: for tours and data passes
+        that keep a frame only now and then (``render(pose)`` gives one on demand).
+        """
         if self.state is None:
             raise RuntimeError("call reset(pose) before step()")
         n = self.config.ticks_per_step
@@ -130,6 +137,8 @@ class Simulator:
             if sample is not None:
                 wheel[k] = sample
                 k += 1
+        if not render:
+            return {"imu": imu, "wheel": wheel}, self.info(collided)
         obs = self._observe(imu, wheel)
         return obs, self.info(collided)
 

@@ -109,3 +109,18 @@ def test_bad_input_is_refused(home):
             sim.reset(np.array([1e4, 1e4, 0.0]))
     with pytest.raises(ValueError, match="whole multiple"):
         SimConfig(control_hz=7.0, physics_hz=200.0)
+
+
+def test_step_without_cameras_moves_the_same(home):
+    """render=False skips the cameras only: body and sensors follow the same trajectory."""
+    runs = []
+    for render in (True, False):
+        with Simulator(home, SimConfig(), seed=3) as sim:
+            sim.reset(start_pose(home))
+            for _ in range(5):
+                obs, info = sim.step(np.array([0.4, 0.3]), render=render)
+            runs.append((obs, info))
+    (with_cams, info_a), (without, info_b) = runs
+    assert "rgb" in with_cams and set(without) == {"imu", "wheel"}
+    assert np.array_equal(info_a["pose"], info_b["pose"])
+    assert np.array_equal(with_cams["imu"], without["imu"])
