@@ -38,7 +38,8 @@ def rig(tmp_path_factory) -> str:
 @pytest.fixture
 def one_torch_thread():
     """Train on one torch thread: on a busy 2-core machine torch's intra-op threads fight
-    the env and each other, and PPO took 8x longer (295 s against 35 s)."""
+    the env and each other (beside two CPU-bound processes, the 2048 PPO steps below took
+    134 s on torch's 2 threads and 21 s on one)."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
