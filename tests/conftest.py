@@ -34,3 +34,15 @@ def kind(request) -> str:
 @pytest.fixture
 def scene(kind):
     return cached_scene(kind, 0, **SMALL[kind])
+
+
+def write_panorama_rig(path, size: int) -> str:
+    """A rig recipe of four size x size pinhole cameras at 90-degree steps (a full panorama
+    that renders fast); returns the path as a string for the envs' ``rig`` argument."""
+    cams = [
+        f"  - {{name: c{i}, model: pinhole, width: {size}, height: {size}, hfov_deg: 90, "
+        f"xyz: [0, 0, 0.5], yaw_deg: {90 * i}}}"
+        for i in range(4)
+    ]
+    path.write_text("cameras:\n" + "\n".join(cams) + "\n")
+    return str(path)

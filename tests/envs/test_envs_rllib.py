@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 
 import pytest
+from conftest import write_panorama_rig
 
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.rllib")
@@ -44,14 +45,8 @@ def test_rllib_ppo_trains_one_iteration_on_pointnav(local_ray, tmp_path, discret
 
     from astra_sim.distributed.rllib import env_creator, ppo_config
 
-    rig = tmp_path / "rig.yaml"
-    cams = [
-        f"  - {{name: c{i}, model: pinhole, width: 32, height: 32, hfov_deg: 90, "
-        f"xyz: [0, 0, 0.5], yaw_deg: {90 * i}}}"
-        for i in range(4)
-    ]
-    rig.write_text("cameras:\n" + "\n".join(cams) + "\n")
-    env_config = {"scene": "home", "rig": str(rig)}
+    rig = write_panorama_rig(tmp_path / "rig.yaml", 32)
+    env_config = {"scene": "home", "rig": rig}
     config = ppo_config(
         env_config=env_config,
         num_env_runners=2,

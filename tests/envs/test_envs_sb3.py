@@ -8,7 +8,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import SMALL
+from conftest import SMALL, write_panorama_rig
 
 import astra_sim  # noqa: F401
 from astra_sim.envs import ENV_IDS
@@ -25,14 +25,7 @@ ACTION_WARNING = "symmetric and normalized Box action space"
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory) -> str:
     """Four 48x48 cameras: SB3's NatureCNN needs images of at least 36x36 pixels."""
-    path = tmp_path_factory.mktemp("rig") / "rig48.yaml"
-    cams = [
-        f"  - {{name: c{i}, model: pinhole, width: 48, height: 48, hfov_deg: 90, "
-        f"xyz: [0, 0, 0.5], yaw_deg: {90 * i}}}"
-        for i in range(4)
-    ]
-    path.write_text("cameras:\n" + "\n".join(cams) + "\n")
-    return str(path)
+    return write_panorama_rig(tmp_path_factory.mktemp("rig") / "rig48.yaml", 48)
 
 
 @pytest.fixture

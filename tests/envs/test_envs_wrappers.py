@@ -10,7 +10,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import SMALL
+from conftest import SMALL, write_panorama_rig
 from gymnasium.utils.env_checker import check_env
 
 import astra_sim
@@ -33,14 +33,7 @@ EXPECTED = ("different from the unwrapped version", "symmetric and normalized")
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory) -> str:
     """Four 32x32 cameras: a full panorama that renders fast."""
-    path = tmp_path_factory.mktemp("rig") / "rig32.yaml"
-    cams = [
-        f"  - {{name: c{i}, model: pinhole, width: 32, height: 32, hfov_deg: 90, "
-        f"xyz: [0, 0, 0.5], yaw_deg: {90 * i}}}"
-        for i in range(4)
-    ]
-    path.write_text("cameras:\n" + "\n".join(cams) + "\n")
-    return str(path)
+    return write_panorama_rig(tmp_path_factory.mktemp("rig") / "rig32.yaml", 32)
 
 
 def make(env_id: str, rig: str, **kw) -> gym.Env:
