@@ -15,7 +15,7 @@ from astra_sim.core.errors import AstraSimError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from astra_sim.cli import bench, demo, map, scene
+    from astra_sim.cli import bench, collect, demo, eval, map, scene
 
     parser = argparse.ArgumentParser(
         prog="astra-sim",
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser(sub)
     bench.add_parser(sub)
     map.add_parser(sub)
+    collect.add_parser(sub)
+    eval.add_parser(sub)
     return parser
 
 
