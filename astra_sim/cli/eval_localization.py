@@ -1,14 +1,140 @@
-"""Placeholder: filled in by its own change."""
+"""``astra-sim eval localization``: VPR against the landmark localizer on held-out scenes.
+
+Prints a table per kind side by side and, with ``--out DIR``, writes ``summary.json``,
+``localization.png`` and the run's settings. The landmark localizer's headline variant sees
+pixels only; the semantic-sensor oracle is reported beside it as an upper bound.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+CHECKPOINTS = Path("agents/checkpoints")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("localization", help="(not built yet)")
-    p.set_defaults(func=_run)
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("localization", help="score Astra-Global localizers on held-out scenes")
+    p.add_argument("--kind", default="home,office,warehouse", help="scene kinds, comma list")
+    p.add_argument("--seeds", default="0", help="held-out scene seeds, e.g. 0-2 (default 0)")
+    p.add_argument("--queries", type=int, default=40, help="queries per scene (default 40)")
+    p.add_argument(
+        "--query-scale", type=int, default=3, help="query pixels per map pixel per side (3)"
+    )
+    p.add_argument("--vpr", type=Path, default=CHECKPOINTS / "vpr.pt", help="VPR checkpoint")
+    p.add_argument(
+        "--detector",
+        type=Path,
+        default=CHECKPOINTS / "landmark_detector.pt",
+        help="pixel landmark detector checkpoint",
+    )
+    p.add_argument(
+        "--sign-reader",
+        type=Path,
+        default=CHECKPOINTS / "sign_reader.pt",
+        help="sign reader checkpoint",
+    )
+    p.add_argument("--no-oracle", action="store_true", help="skip the oracle upper bound")
+    p.add_argument("--no-goals", action="store_true", help="skip goal localization")
+    p.add_argument("--seed", type=int, default=0, help="seeds the query poses")
+    p.add_argument("--cache-dir", type=Path, help="map cache (default ~/.cache/astra-sim)")
+    p.add_argument("--out", type=Path, help="report folder (summary.json, localization.png)")
+    p.set_defaults(func=run)
 
 
-def _run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("not built yet")
+def _need(path: Path, what: str, command: str) -> Path:
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} checkpoint {path} does not exist; make it with: {command}")
+    return path
+
+
+def _check_heldout(path: Path, seeds: list[int]) -> None:
+    """Refuse held-out seeds a checkpoint was trained on (its JSON sidecar lists them)."""
+    meta = path.with_suffix(".json")
+    if meta.is_file():
+        trained = set(json.loads(meta.read_text()).get("train_seeds", []))
+        if trained & set(seeds):
+            raise ValueError(
+                f"seeds {sorted(trained & set(seeds))} were used to train {path}; "
+                "evaluate on held-out seeds"
+            )
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from astra_sim.agents.astra_global.landmark_detector import LandmarkDetector
+    from astra_sim.agents.astra_global.landmarks import LandmarkLocalizer
+    from astra_sim.agents.astra_global.vpr import VPRLocalizer
+    from astra_sim.core.fileio import atomic_write
+    from astra_sim.core.seeding import parse_seeds
+    from astra_sim.eval.localization import QueryConfig, evaluate, format_table, summarize
+    from astra_sim.eval.localization_plot import save_localization_plot
+    from astra_sim.mapping.build import MapConfig
+    from astra_sim.mapping.cache import cached_map
+    from astra_sim.render.rig import Rig
+    from astra_sim.scenes.generators import SCENE_KINDS, generate_scene
+
+    kinds = [k.strip() for k in args.kind.split(",") if k.strip()]
+    for k in kinds:
+        if k not in SCENE_KINDS:
+            raise ValueError(f"unknown scene kind {k!r}; valid: {list(SCENE_KINDS)}")
+    seeds = parse_seeds(args.seeds)
+    query_config = QueryConfig(per_scene=args.queries, query_scale=args.query_scale, seed=args.seed)
+    vpr_path = _need(args.vpr, "VPR", f"astra-sim train vpr --out {args.vpr}")
+    det_path = _need(args.detector, "detector", f"astra-sim train detector --out {args.detector}")
+    for path in (vpr_path, det_path, args.sign_reader):
+        _check_heldout(path, seeds)
+    torch.set_num_threads(1)
+    localizers: list[Any] = [VPRLocalizer.load(vpr_path)]
+    reader = None
+    if args.sign_reader.is_file():
+        from astra_sim.agents.astra_global.sign_reader import SignReader
+
+        reader = SignReader.load(args.sign_reader)
+    else:
+        print(f"note: no sign reader at {args.sign_reader}; landmarks-pixel reads no text")
+    localizers.append(
+        LandmarkLocalizer(
+            "pixel", landmark_detector=LandmarkDetector.load(det_path), sign_reader=reader
+        )
+    )
+    if not args.no_oracle:
+        localizers.append(LandmarkLocalizer("oracle", name="landmarks-oracle (upper bound)"))
+
+    t0 = time.perf_counter()
+    worlds = {
+        k: [
+            (generate_scene(k, s), cached_map(k, s, MapConfig(), None, args.cache_dir))
+            for s in seeds
+        ]
+        for k in kinds
+    }
+    t_maps = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = evaluate(localizers, worlds, query_config, Rig.from_name(MapConfig().rig))
+    t_eval = time.perf_counter() - t0
+    summary = summarize(result)
+    print(format_table(summary, kinds))
+    if not args.no_goals:
+        from astra_sim.eval.goal_eval import goal_summary
+
+        summary["goal_localization"] = goal_summary(worlds, seed=args.seed)
+        print(f"goal localization success: {summary['goal_localization']['success']:.2f}")
+    summary["settings"] = {
+        "kinds": kinds,
+        "heldout_seeds": seeds,
+        "queries_per_scene": args.queries,
+        "query_rig": f"{MapConfig().rig} x{args.query_scale}",
+        "map_seconds": round(t_maps, 1),
+        "eval_seconds": round(t_eval, 1),
+    }
+    print(f"maps {t_maps:.0f} s, evaluation {t_eval:.0f} s")
+    if args.out is not None:
+        atomic_write(args.out / "summary.json", (json.dumps(summary, indent=1) + "\n").encode())
+        save_localization_plot(result, args.out / "localization.png")
+        print(f"wrote {args.out / 'summary.json'} and {args.out / 'localization.png'}")
+    return 0

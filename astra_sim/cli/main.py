@@ -15,7 +15,7 @@ from astra_sim.core.errors import AstraSimError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from astra_sim.cli import bench, collect, demo, eval, map, scene
+    from astra_sim.cli import bench, collect, demo, eval, map, scene, train
 
     parser = argparse.ArgumentParser(
         prog="astra-sim",
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     map.add_parser(sub)
     collect.add_parser(sub)
     eval.add_parser(sub)
+    train.add_parser(sub)
     return parser
 
 

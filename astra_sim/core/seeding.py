@@ -30,3 +30,27 @@ def make_rng(seed: int, *stream: int | str) -> np.random.Generator:
         else:
             words.append(check_seed(key, "stream id"))
     return np.random.default_rng(words)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"100-103,110"`` -> ``[100, 101, 102, 103, 110]``: seed lists as the CLI takes them.
+
+    Raises:
+        ValueError: naming the part that is not a seed or a ``lo-hi`` range.
+    """
+    seeds: list[int] = []
+    for part in str(text).split(","):
+        part = part.strip()
+        lo, sep, hi = part.partition("-")
+        try:
+            first, last = (int(lo), int(hi)) if sep else (int(part), int(part))
+        except ValueError:
+            raise ValueError(
+                f"seed list {text!r}: {part!r} is not a seed or a lo-hi range"
+            ) from None
+        if first < 0 or last < first:
+            raise ValueError(f"seed list {text!r}: {part!r} must be >= 0 and increasing")
+        seeds.extend(range(first, last + 1))
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seed list {text!r} repeats a seed")
+    return seeds

@@ -10,6 +10,7 @@ The base frame sits on the floor under the robot's centre: x forward, y left, z 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -135,6 +136,28 @@ class Rig:
         return _RECIPES[name]()
 
     # ---------------------------------------------------------------- static layout
+    def scaled(self, factor: int) -> Rig:
+        """The same cameras with ``factor`` times the pixels along each side.
+
+        Every camera model derives its intrinsics from its size and field of view, so a
+        scaled image area-downsampled by ``factor`` lines up with the original pixel for
+        pixel: what lets a localizer read signs at a higher query resolution and still match
+        features against map images taken at the original one.
+        """
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+            raise ValueError(f"factor must be a positive integer, got {factor!r}")
+        return Rig(
+            tuple(
+                dataclasses.replace(
+                    m,
+                    camera=dataclasses.replace(
+                        m.camera, width=m.camera.width * factor, height=m.camera.height * factor
+                    ),
+                )
+                for m in self.mounts
+            )
+        )
+
     @property
     def shape(self) -> tuple[int, int, int]:
         """(C, H, W): cameras, image height, image width."""

@@ -5,15 +5,25 @@ map's landmarks, keep the nodes that share a co-visible area with the query (the
 see most of the matched landmarks), then estimate the pose against those reference nodes
 (``pose_refine``: ORB + PnP on the nodes' depth).
 
-ORACLE WARNING: the only detector so far, ``"oracle"``, reads the query's ground-truth
-instance image (``Query.semantic``). Detection and matching are then perfect, so its numbers
-are an UPPER BOUND for the coarse stage and must NEVER be reported as the headline result.
-A pixel-based detector (a recognizer trained on simulator crops) plugs in at ``detect``.
+Detectors:
+
+- ``"pixel"`` (the headline): a robot's pixels only. A ``LandmarkDetector`` labels landmark
+  categories in the map-resolution images and a ``SignReader`` reads sign text (shelf codes,
+  room numbers) in the full-resolution query, both trained on simulator views of training
+  scenes. Text matches a map landmark exactly; a category is ambiguous (three plants) and
+  votes for every node that sees one, weighted by how rare the category is.
+- ``"oracle"`` reads the query's ground-truth instance image (``Query.semantic``).
+  Detection and matching are then perfect, so its numbers are an UPPER BOUND for the coarse
+  stage and must NEVER be reported as the headline result.
+
+A query may be rendered at an integer multiple of the map's resolution (to read small
+signs); it is area-downsampled to the map's resolution for the detector and the fine stage.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,11 +34,15 @@ from astra_sim.agents.astra_global.base import (
     check_query,
 )
 from astra_sim.agents.astra_global.pose_refine import PoseRefiner, RefineConfig
+from astra_sim.core.errors import UnknownNameError
 from astra_sim.mapping.graph import TopoSemanticMap
 from astra_sim.render.rig import Rig
 
-DETECTORS: tuple[str, ...] = ("oracle",)
+DETECTORS: tuple[str, ...] = ("pixel", "oracle")
 """Detector names ``LandmarkLocalizer`` accepts."""
+
+TEXT_WEIGHT = 10.0
+"""Vote of a read sign text for each node that sees its landmark (categories give ~1-4)."""
 
 
 @dataclass
@@ -43,11 +57,28 @@ class Detection:
     map_id: int | None = None
 
 
+def downsample(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Area-downsample (C, H, W, 3) images by the integer factor that gives (height, width)."""
+    c, h, w = rgb.shape[:3]
+    if (h, w) == (height, width):
+        return rgb
+    if h % height or w % width or h // height != w // width:
+        raise ValueError(
+            f"query images {h}x{w} are not an integer multiple of the map's {height}x{width}"
+        )
+    k = h // height
+    blocks = rgb.reshape(c, height, k, width, k, -1).astype(np.float32).mean(axis=(2, 4))
+    return np.rint(blocks).astype(np.uint8)
+
+
 class LandmarkLocalizer:
     """Landmarks -> co-visible candidate nodes -> PnP pose (the Localizer protocol).
 
     Args:
-        detector: ``"oracle"`` (ground-truth instances; an upper bound, never headline).
+        detector: ``"pixel"`` (needs ``landmark_detector``; ``sign_reader`` adds text) or
+            ``"oracle"`` (ground-truth instances; an upper bound, never headline).
+        landmark_detector: the pixel category detector.
+        sign_reader: reads sign text from the full-resolution query images.
         name: name in result tables; defaults to ``landmarks-<detector>``.
         min_pixels: an instance smaller than this (all cameras together) is not detected,
             the same rule the map uses for a node seeing a landmark.
@@ -71,12 +102,13 @@ class LandmarkLocalizer:
         refine: bool = True,
         refine_config: RefineConfig | None = None,
         rig: Rig | None = None,
+        landmark_detector: Any = None,
+        sign_reader: Any = None,
     ) -> None:
         if detector not in DETECTORS:
-            raise NotImplementedError(
-                f"detector {detector!r} is not available; valid detectors: {list(DETECTORS)} "
-                "(a pixel-based recognizer trained on simulator crops is planned)"
-            )
+            raise UnknownNameError("detector", detector, DETECTORS)
+        if detector == "pixel" and landmark_detector is None and sign_reader is None:
+            raise ValueError("the pixel detector needs a landmark_detector and/or a sign_reader")
         for what, value in (("min_pixels", min_pixels), ("top_k", top_k)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{what} must be a positive integer, got {value!r}")
@@ -89,27 +121,32 @@ class LandmarkLocalizer:
         self._rig = rig
         self._refiner: PoseRefiner | None = None
         self._instance_index: tuple[int, dict[int, int]] | None = None
+        self.landmark_detector = landmark_detector
+        self.sign_reader = sign_reader
 
     # ------------------------------------------------------------------ stages
     def detect(self, query: Query, topo_map: TopoSemanticMap) -> list[Detection]:
-        """Landmarks in the query images, largest first.
+        """Landmarks in the query images, largest first; pixel counts at map resolution.
 
         The oracle reads ``query.semantic`` and maps instance ids to map landmarks with the
         map's own table (the scene's instance table is not available at query time).
         """
+        if self.detector == "pixel":
+            return self._detect_pixels(query, topo_map)
         if query.semantic is None:
             raise ValueError("query.semantic is required by the oracle detector, got None")
         sem = np.asarray(query.semantic)
         if sem.shape != np.shape(query.rgb)[:3]:
             raise ValueError(f"query.semantic must be (C, H, W) like rgb, got {sem.shape}")
         index = self._index(topo_map)
+        area = (sem.shape[1] // topo_map.nodes[0].rgb.shape[1]) ** 2  # query px per map px
         out = []
         for iid in np.unique(sem):
             k = index.get(int(iid))
             if k is None:
                 continue
             mask = sem == iid
-            per_cam = mask.reshape(len(mask), -1).sum(axis=1)
+            per_cam = mask.reshape(len(mask), -1).sum(axis=1) // area
             if per_cam.sum() < self.min_pixels:
                 continue
             cam = int(per_cam.argmax())
@@ -124,6 +161,24 @@ class LandmarkLocalizer:
                 bbox=(int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1),
             )
             out.append(Detection(det, k))
+        return sorted(out, key=lambda d: -d.landmark.pixels)
+
+    def _detect_pixels(self, query: Query, topo_map: TopoSemanticMap) -> list[Detection]:
+        rgb = np.asarray(query.rgb)
+        out: list[Detection] = []
+        if self.landmark_detector is not None:
+            small = downsample(rgb, *topo_map.nodes[0].rgb.shape[1:3])
+            for d in self.landmark_detector.detect(small):
+                if d.pixels >= self.min_pixels:
+                    out.append(Detection(d))
+        if self.sign_reader is not None:
+            area = (rgb.shape[1] // topo_map.nodes[0].rgb.shape[1]) ** 2
+            for r in self.sign_reader.read(rgb):
+                det = DetectedLandmark(
+                    category="sign", text=r.text, camera=r.camera,
+                    pixels=max(1, r.pixels // area), bbox=tuple(r.bbox), score=r.score,
+                )  # fmt: skip
+                out.append(Detection(det))
         return sorted(out, key=lambda d: -d.landmark.pixels)
 
     def match(self, detections: list[Detection], topo_map: TopoSemanticMap) -> list[int]:
@@ -173,6 +228,36 @@ class LandmarkLocalizer:
         ranked = sorted(score, key=lambda n: (-score[n], n))
         return ranked[: self.top_k]
 
+    def vote(self, detections: list[Detection], topo_map: TopoSemanticMap) -> list[int]:
+        """The top-k nodes by votes of pixel detections (no detection knows its map id).
+
+        Read text names one map landmark and is strong evidence (weight ``TEXT_WEIGHT``); a
+        category votes for every node seeing a landmark of it with its inverse document
+        frequency, so a fridge seen says more than a door seen.
+        """
+        nodes_of = self._category_nodes(topo_map)
+        n = len(topo_map.nodes)
+        score = np.zeros(n)
+        for cat in {d.landmark.category for d in detections if not d.landmark.text}:
+            seen = nodes_of.get(cat)
+            if seen is not None and len(seen):
+                score[seen] += np.log(n / len(seen))
+        for text in {d.landmark.text for d in detections if d.landmark.text}:
+            for mark in topo_map.landmarks:
+                if mark.text == text:
+                    score[list(mark.nodes)] += TEXT_WEIGHT
+        ranked = np.argsort(-score, kind="stable")
+        return [int(i) for i in ranked[: self.top_k] if score[i] > 0]
+
+    def _category_nodes(self, topo_map: TopoSemanticMap) -> dict[str, np.ndarray]:
+        if getattr(self, "_cat_cache", (None,))[0] != id(topo_map):
+            cats: dict[str, set[int]] = {}
+            for mark in topo_map.landmarks:
+                cats.setdefault(mark.category, set()).update(mark.nodes)
+            table = {c: np.array(sorted(v), dtype=np.int64) for c, v in cats.items()}
+            self._cat_cache = (id(topo_map), table)
+        return self._cat_cache[1]
+
     # ------------------------------------------------------------------ protocol
     def localize(self, query: Query, topo_map: TopoSemanticMap) -> LocalizationResult:
         """Coarse to fine; ``ok`` is False with a reason when no landmark is matched."""
@@ -180,10 +265,15 @@ class LandmarkLocalizer:
         check_query(query, rig.shape[0])
         detections = self.detect(query, topo_map)
         detected = [d.landmark for d in detections]
-        matched = self.match(detections, topo_map)
-        if not matched:
+        if self.detector == "pixel":
+            texts = {d.landmark.text for d in detections if d.landmark.text}
+            matched = [m.id for m in topo_map.landmarks if m.text and m.text in texts]
+            candidates = self.vote(detections, topo_map)
+        else:
+            matched = self.match(detections, topo_map)
+            candidates = self.covisible(matched, detections, topo_map) if matched else []
+        if not candidates:
             return LocalizationResult(False, detected=detected, failure="no landmark matched")
-        candidates = self.covisible(matched, detections, topo_map)
         best = candidates[0]
         pose = np.asarray(topo_map.nodes[best].pose2d, dtype=np.float64)
         extras: dict = {"refined": False, "oracle": self.detector == "oracle"}
@@ -191,7 +281,8 @@ class LandmarkLocalizer:
             if self._refiner is None:
                 self._refiner = PoseRefiner(rig, self.refine_config)
             nodes = [topo_map.nodes[n] for n in candidates]
-            res = self._refiner.refine(np.asarray(query.rgb), nodes, topo_map)
+            rgb = downsample(np.asarray(query.rgb), *topo_map.nodes[0].rgb.shape[1:3])
+            res = self._refiner.refine(rgb, nodes, topo_map)
             if res is not None:
                 best, pose = res.node, res.pose
                 extras.update(refined=True, inliers=res.inliers, matches=res.matches)

@@ -28,7 +28,12 @@ class VPRTrainConfig:
 
     Attributes:
         net: the net's shape.
-        epochs: passes over all nodes (each node is an anchor once per epoch).
+        epochs: passes over all nodes (each node is an anchor once per epoch); with
+            ``patience`` the most it may run.
+        patience: stop once the epoch loss has not improved on its best by more than
+            ``min_delta`` (relative) for this many epochs: trained until the loss plateaus,
+            which is what a fair baseline needs. 0 runs all ``epochs``.
+        min_delta: relative improvement that counts as progress for ``patience``.
         batch_size: anchors per step (each brings one positive, so 2x images).
         lr: Adam learning rate.
         margin: triplet margin on cosine similarity.
@@ -45,6 +50,8 @@ class VPRTrainConfig:
 
     net: VPRConfig = field(default_factory=VPRConfig)
     epochs: int = 5
+    patience: int = 0
+    min_delta: float = 0.02
     batch_size: int = 16
     lr: float = 1e-3
     margin: float = 0.1
@@ -61,6 +68,16 @@ class VPRTrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"VPRTrainConfig.{name} must be a positive integer, got {v!r}")
+        if (
+            isinstance(self.patience, bool)
+            or not isinstance(self.patience, int)
+            or self.patience < 0
+        ):
+            raise ValueError(
+                f"VPRTrainConfig.patience must be an integer >= 0, got {self.patience!r}"
+            )
+        if not 0 <= self.min_delta < 1:
+            raise ValueError(f"VPRTrainConfig.min_delta must be in [0, 1), got {self.min_delta!r}")
         for name in ("lr", "pos_radius", "pos_yaw_deg", "neg_radius"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
@@ -175,7 +192,18 @@ def train_vpr(
         history.append(float(np.mean(losses)))
         if config.progress:
             tqdm.write(f"vpr epoch {epoch}: loss {history[-1]:.4f}")
+        if config.patience and plateaued(history, config.patience, config.min_delta):
+            break
     return net.eval(), history
+
+
+def plateaued(history: list[float], patience: int, min_delta: float) -> bool:
+    """Whether the last ``patience`` losses all failed to beat the best before them by
+    more than ``min_delta`` (relative)."""
+    if len(history) <= patience:
+        return False
+    best_before = min(history[:-patience])
+    return min(history[-patience:]) > best_before * (1.0 - min_delta)
 
 
 def recall_at_1(
