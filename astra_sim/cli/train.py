@@ -35,8 +35,9 @@ def add_parser(sub: Any) -> None:
     d.add_argument("--kinds", default="home,office,warehouse", help="scene kinds, comma list")
     d.add_argument("--seeds", default=DEFAULT_TRAIN_SEEDS, help="training seeds per kind")
     d.add_argument("--heldout-seeds", default="0", help="held-out seeds for cell accuracy")
-    d.add_argument("--views", type=int, default=120, help="views per training scene")
-    d.add_argument("--steps", type=int, default=1500, help="optimiser steps")
+    d.add_argument("--views", type=int, default=150, help="views per training scene")
+    d.add_argument("--steps", type=int, default=3000, help="optimiser steps")
+    d.add_argument("--width", type=int, default=16, help="net width (channels of block 1)")
     d.add_argument("--seed", type=int, default=0, help="training seed")
     d.set_defaults(func=run_detector)
 
@@ -121,6 +122,7 @@ def run_detector(args: argparse.Namespace) -> int:
         seeds=tuple(train_seeds),
         views_per_scene=args.views,
         steps=args.steps,
+        width=args.width,
         seed=args.seed,
         progress=True,
     )

@@ -127,6 +127,7 @@ def map_from_tour(scene: Scene, tour: Tour, config: MapConfig | None = None) -> 
                 timestamp=float(tour.timestamps[step]),
             )
         )
+    room_names = {r.id: r.name for r in scene.rooms}
     landmarks = []
     for k, inst_id in enumerate(instance_ids):
         inst = instances[inst_id]
@@ -141,6 +142,7 @@ def map_from_tour(scene: Scene, tour: Tour, config: MapConfig | None = None) -> 
                 text=inst.text,
                 position=tuple(float(v) for v in inst.position),
                 nodes=tuple(n.id for n in nodes if k in n.landmarks),
+                room=room_names.get(inst.room, ""),
             )
         )
     grid = scene.navgrid()

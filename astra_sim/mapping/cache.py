@@ -21,6 +21,9 @@ from astra_sim.mapping.graph import TopoSemanticMap
 from astra_sim.mapping.io import MAP_FILE, MapFormatError, load_map, save_map
 from astra_sim.scenes.generators import generate_scene
 
+MAP_SCHEMA = 2
+"""Bumped when what a map holds changes (2: landmarks know their room)."""
+
 CACHE_ENV = "ASTRA_SIM_CACHE"
 """Environment variable naming the cache root (default ``~/.cache/astra-sim``)."""
 
@@ -38,6 +41,7 @@ def map_key(kind: str, seed: int, params: dict[str, Any] | None, config: MapConf
             "params": params or {},
             "config": dataclasses.asdict(config),
             "version": __version__,
+            "schema": MAP_SCHEMA,
         },
         sort_keys=True,
     )

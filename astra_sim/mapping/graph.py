@@ -89,6 +89,8 @@ class Landmark:
         attributes: visual attributes, e.g. ``{"colour": "orange", "material": "fabric"}``.
         description: functional description ("a place to sit and rest"), for language goals.
         text: what a sign or a shelf label reads; empty for other things.
+        room: name of the room it stands in ("kitchen", "room 203"), as the map's labeller
+            names places; language goals such as "go to the kitchen" need it.
         position: (x, y, z) centre of the instance's footprint on the floor, metres.
         nodes: ids of the nodes that see it, increasing.
     """
@@ -102,6 +104,7 @@ class Landmark:
     text: str = ""
     position: tuple[float, float, float] = (0.0, 0.0, 0.0)
     nodes: tuple[int, ...] = ()
+    room: str = ""
 
 
 def depth_to_mm(depth: np.ndarray) -> np.ndarray:

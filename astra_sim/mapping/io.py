@@ -171,6 +171,7 @@ def _landmark_json(m: Landmark) -> dict[str, Any]:
         "text": m.text,
         "position": [float(v) for v in m.position],
         "nodes": list(m.nodes),
+        "room": m.room,
     }
 
 
@@ -191,6 +192,7 @@ def _landmark_from(d: dict[str, Any]) -> Landmark:
         text=str(d["text"]),
         position=position,  # type: ignore[arg-type]
         nodes=tuple(int(v) for v in d["nodes"]),
+        room=str(d.get("room", "")),  # maps saved before rooms were kept have none
     )
 
 

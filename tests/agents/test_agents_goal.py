@@ -217,4 +217,4 @@ def test_encoder_is_injectable() -> None:
     result = loc.localize_goal("Find shelf A-003.", topo, start=0)
     assert result.ok and topo.landmarks[result.landmark].text == "A-003"
     loc.localize_goal("Find shelf A-004.", topo, start=0)
-    assert Letters.calls == 3  # landmark texts embedded once per map, then one per query
+    assert Letters.calls == 4  # landmark and place texts once per map, then one per query

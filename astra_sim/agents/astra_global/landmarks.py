@@ -229,19 +229,24 @@ class LandmarkLocalizer:
         return ranked[: self.top_k]
 
     def vote(self, detections: list[Detection], topo_map: TopoSemanticMap) -> list[int]:
-        """The top-k nodes by votes of pixel detections (no detection knows its map id).
+        """The top-k nodes by how well they agree with pixel detections (no map ids known).
 
-        Read text names one map landmark and is strong evidence (weight ``TEXT_WEIGHT``); a
-        category votes for every node seeing a landmark of it with its inverse document
-        frequency, so a fridge seen says more than a door seen.
+        Categories: cosine similarity of tf-idf bags, the term weight being the square root
+        of the pixels a category covers, so a node seeing the same things at similar sizes
+        ranks first and a node that sees everything is not favoured; rare categories (a
+        fridge) count more than common ones (a door). Read text names one map landmark and
+        adds ``TEXT_WEIGHT`` for every node that sees it: far stronger than any bag.
         """
-        nodes_of = self._category_nodes(topo_map)
-        n = len(topo_map.nodes)
-        score = np.zeros(n)
-        for cat in {d.landmark.category for d in detections if not d.landmark.text}:
-            seen = nodes_of.get(cat)
-            if seen is not None and len(seen):
-                score[seen] += np.log(n / len(seen))
+        cats, idf, bags = self._category_bags(topo_map)
+        q = np.zeros(len(cats))
+        for d in detections:
+            k = cats.get(d.landmark.category)
+            if k is not None and not d.landmark.text:
+                q[k] += d.landmark.pixels
+        q = np.sqrt(q) * idf
+        score = np.zeros(len(topo_map.nodes))
+        if q.any():
+            score += bags @ (q / np.linalg.norm(q))
         for text in {d.landmark.text for d in detections if d.landmark.text}:
             for mark in topo_map.landmarks:
                 if mark.text == text:
@@ -249,14 +254,22 @@ class LandmarkLocalizer:
         ranked = np.argsort(-score, kind="stable")
         return [int(i) for i in ranked[: self.top_k] if score[i] > 0]
 
-    def _category_nodes(self, topo_map: TopoSemanticMap) -> dict[str, np.ndarray]:
-        if getattr(self, "_cat_cache", (None,))[0] != id(topo_map):
-            cats: dict[str, set[int]] = {}
-            for mark in topo_map.landmarks:
-                cats.setdefault(mark.category, set()).update(mark.nodes)
-            table = {c: np.array(sorted(v), dtype=np.int64) for c, v in cats.items()}
-            self._cat_cache = (id(topo_map), table)
-        return self._cat_cache[1]
+    def _category_bags(
+        self, topo_map: TopoSemanticMap
+    ) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        """Category index, idf per category and unit tf-idf bags (nodes x categories)."""
+        if getattr(self, "_bag_cache", (None,))[0] != id(topo_map):
+            cats = {c: k for k, c in enumerate(sorted({m.category for m in topo_map.landmarks}))}
+            tf = np.zeros((len(topo_map.nodes), len(cats)))
+            for node in topo_map.nodes:
+                for lid, px in zip(node.landmarks, node.landmark_pixels, strict=True):
+                    tf[node.id, cats[topo_map.landmarks[lid].category]] += px
+            df = (tf > 0).sum(axis=0)
+            idf = np.log((1 + len(tf)) / (1 + df)) + 1.0
+            bags = np.sqrt(tf) * idf
+            bags /= np.maximum(np.linalg.norm(bags, axis=1, keepdims=True), 1e-12)
+            self._bag_cache = (id(topo_map), (cats, idf, bags))
+        return self._bag_cache[1]
 
     # ------------------------------------------------------------------ protocol
     def localize(self, query: Query, topo_map: TopoSemanticMap) -> LocalizationResult:
