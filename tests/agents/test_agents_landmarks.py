@@ -92,9 +92,11 @@ def test_oracle_needs_semantic() -> None:
 
 
 def test_unknown_detector_lists_valid_ones() -> None:
-    with pytest.raises(NotImplementedError, match="oracle"):
+    with pytest.raises(ValueError, match="oracle"):
         LandmarkLocalizer(detector="yolo")
-    assert "oracle" in DETECTORS
+    assert {"oracle", "pixel"} <= set(DETECTORS)
+    with pytest.raises(ValueError, match="landmark_detector"):
+        LandmarkLocalizer(detector="pixel")
     with pytest.raises(ValueError, match="top_k"):
         LandmarkLocalizer(top_k=0)
 
