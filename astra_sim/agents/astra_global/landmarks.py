@@ -174,9 +174,10 @@ class LandmarkLocalizer:
         if self.sign_reader is not None:
             area = (rgb.shape[1] // topo_map.nodes[0].rgb.shape[1]) ** 2
             for r in self.sign_reader.read(rgb):
+                x0, y0, x1, y1 = r.bbox
                 det = DetectedLandmark(
-                    category="sign", text=r.text, camera=r.camera,
-                    pixels=max(1, r.pixels // area), bbox=tuple(r.bbox), score=r.score,
+                    category="sign", text=r.text.upper(), camera=r.camera,
+                    pixels=max(1, r.pixels // area), bbox=(y0, x0, y1, x1), score=r.score,
                 )  # fmt: skip
                 out.append(Detection(det))
         return sorted(out, key=lambda d: -d.landmark.pixels)
@@ -247,9 +248,9 @@ class LandmarkLocalizer:
         score = np.zeros(len(topo_map.nodes))
         if q.any():
             score += bags @ (q / np.linalg.norm(q))
-        for text in {d.landmark.text for d in detections if d.landmark.text}:
+        for text in {d.landmark.text.upper() for d in detections if d.landmark.text}:
             for mark in topo_map.landmarks:
-                if mark.text == text:
+                if mark.text.upper() == text:  # signs are read in capitals
                     score[list(mark.nodes)] += TEXT_WEIGHT
         ranked = np.argsort(-score, kind="stable")
         return [int(i) for i in ranked[: self.top_k] if score[i] > 0]
@@ -279,8 +280,8 @@ class LandmarkLocalizer:
         detections = self.detect(query, topo_map)
         detected = [d.landmark for d in detections]
         if self.detector == "pixel":
-            texts = {d.landmark.text for d in detections if d.landmark.text}
-            matched = [m.id for m in topo_map.landmarks if m.text and m.text in texts]
+            texts = {d.landmark.text.upper() for d in detections if d.landmark.text}
+            matched = [m.id for m in topo_map.landmarks if m.text and m.text.upper() in texts]
             candidates = self.vote(detections, topo_map)
         else:
             matched = self.match(detections, topo_map)
