@@ -27,10 +27,55 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--sim-steps", type=int, default=40, help="simulator steps per scene")
     p.add_argument("--rig", default="default", help="camera rig (default, astra3, equirect)")
+    p.add_argument(
+        "--collect",
+        action="store_true",
+        help="measure data-collection throughput instead: no Ray, then Ray workers",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="with --collect: Ray worker counts to measure (default: 1 2)",
+    )
+    p.add_argument("--episodes", type=int, default=12, help="with --collect: episodes per setting")
+    p.add_argument(
+        "--max-steps", type=int, default=120, help="with --collect: step limit per episode"
+    )
+    p.add_argument(
+        "--repeats", type=int, default=1, help="with --collect: runs per setting (best kept)"
+    )
     p.set_defaults(func=run_bench)
 
 
+def run_collect_bench(args: argparse.Namespace) -> int:
+    from astra_sim.bench.collect_bench import (
+        CollectBenchConfig,
+        format_collect_report,
+        run_collect_bench,
+    )
+
+    cfg = CollectBenchConfig(
+        workers=tuple(args.workers),
+        episodes=args.episodes,
+        max_steps=args.max_steps,
+        scenes=tuple(args.kinds),
+        rig=args.rig,
+        seed=args.seed,
+        repeats=args.repeats,
+    )
+    report = run_collect_bench(cfg, args.out)
+    print(format_collect_report(report))
+    print(json.dumps({k: report[k] for k in ("steps_per_s", "ratio_to_no_ray")}))
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
+
+
 def run_bench(args: argparse.Namespace) -> int:
+    if args.collect:
+        return run_collect_bench(args)
     from astra_sim.bench.sim_bench import BenchConfig, format_report, run_benchmark
     from astra_sim.scenes.generators import SCENE_KINDS
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,3 +105,48 @@ def metrics_table(records: list[EpisodeRecord]) -> str:
             f"{np.mean([m['collisions'] for m in sel]):>5.1f}"
         )
     return "\n".join(rows)
+
+
+def run_agent_episode(
+    env: gym.Env,
+    agent: Any,
+    seed: int,
+    rng: np.random.Generator,
+    options: dict[str, Any] | None = None,
+    on_step: Callable[..., None] | None = None,
+) -> EpisodeRecord:
+    """One episode of any agent with the ``astra_sim.distributed.agents`` interface.
+
+    ``agent.reset(env, obs, info, rng)`` starts it, ``agent.act(obs, info)`` gives each
+    action, and ``agent.stop`` asks the env to end the episode. ``on_step(t, obs, action,
+    info, reward, terminated, truncated, next_info)`` sees every transition (collection
+    records them); ``info`` is the one the action was chosen from.
+    """
+    base = env.unwrapped
+    obs, info = env.reset(seed=seed, options=options)
+    agent.reset(env, obs, info, rng)
+    episode = base.episode
+    trajectory, steps, done = [info["pose"][:2].copy()], 0, False
+    while not done:
+        action = agent.act(obs, info)
+        if agent.stop:
+            base.request_stop()
+        next_obs, reward, terminated, truncated, next_info = env.step(action)
+        if on_step is not None:
+            on_step(steps, obs, action, info, reward, terminated, truncated, next_info)
+        steps += 1
+        obs, info = next_obs, next_info
+        trajectory.append(info["pose"][:2].copy())
+        done = terminated or truncated
+    return EpisodeRecord(
+        task=base.task,
+        episode_id=episode.episode_id,
+        scene_kind=episode.scene_kind,
+        scene_seed=episode.scene_seed,
+        instruction=episode.goal.instruction,
+        geodesic_distance=float(episode.geodesic_distance),
+        metrics={k: float(info[k]) for k in METRIC_KEYS if k in info},
+        steps=steps,
+        trajectory=np.asarray(trajectory),
+        goals=np.asarray(episode.goal.positions),
+    )
