@@ -25,6 +25,13 @@ def add_parser(sub: Any) -> None:
     b.add_argument("--min-pixels", type=int, default=40, help="pixels to count as seen")
     b.add_argument("--spacing", type=float, default=2.5, help="tour waypoint spacing in m")
     b.add_argument("--max-steps", type=int, default=10_000, help="longest tour in steps")
+    b.add_argument(
+        "--pose-source",
+        choices=("gt", "sfm"),
+        default="gt",
+        help="node poses: simulator ground truth, or SfM with pycolmap aligned to the map "
+        "(default: gt)",
+    )
     b.add_argument("--show", action="store_true", help="also write map.png into --out")
     b.set_defaults(func=run_build)
 
@@ -63,6 +70,7 @@ def run_build(args: argparse.Namespace) -> int:
         seed=args.seed,
         spacing=args.spacing,
         max_steps=args.max_steps,
+        pose_source=args.pose_source,
     )
     t0 = time.perf_counter()
     tmap = build_map(scene, config)

@@ -1,7 +1,8 @@
 """Build the map of a scene: tour -> keyframes -> landmarks -> edges.
 
 Poses are ground truth from the simulator by default. Astra gets them from SfM (COLMAP) on
-the tour video; ``pose_source="sfm"`` is reserved for that and not implemented yet.
+the tour video; ``pose_source="sfm"`` does the same (see ``astra_sim.mapping.sfm``), so that
+the effect of SfM error on localization can be measured against the ground-truth map.
 """
 
 from __future__ import annotations
@@ -44,7 +45,12 @@ class MapConfig:
         seed: picks the tour's start pose.
         spacing: metres between the tour's coverage waypoints.
         max_steps: control steps the tour may take at most.
-        pose_source: ``gt`` (simulator ground truth) or ``sfm`` (planned, needs pycolmap).
+        pose_source: ``gt`` (simulator ground truth) or ``sfm`` (COLMAP on the tour's
+            images, aligned to the map frame; needs pycolmap).
+        sfm_travel: with ``sfm``, SfM also sees a frame every this many metres ...
+        sfm_turn_deg: ... or this many degrees, between the map's keyframes: SfM on the
+            keyframes alone (0.5 m / 30 degrees of 128-pixel views) breaks into pieces,
+            where a denser "video" chains; only the keyframes become nodes.
     """
 
     travel: float = 0.5
@@ -57,9 +63,11 @@ class MapConfig:
     spacing: float = 2.5
     max_steps: int = 10_000
     pose_source: str = "gt"
+    sfm_travel: float = 0.25
+    sfm_turn_deg: float = 15.0
 
     def __post_init__(self) -> None:
-        for name in ("travel", "turn_deg", "edge_radius", "spacing"):
+        for name in ("travel", "turn_deg", "edge_radius", "spacing", "sfm_travel", "sfm_turn_deg"):
             value = getattr(self, name)
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             if not (ok and math.isfinite(value) and value > 0):
@@ -80,11 +88,12 @@ def build_map(scene: Scene, config: MapConfig | None = None) -> TopoSemanticMap:
     """Tour ``scene`` with the expert and build its topological-semantic map.
 
     Raises:
-        NotImplementedError: for ``pose_source="sfm"``.
+        ImportError: for ``pose_source="sfm"`` without pycolmap.
+        RuntimeError: for ``pose_source="sfm"`` when SfM registers no keyframe.
     """
     config = config or MapConfig()
     if config.pose_source == "sfm":
-        raise NotImplementedError("pose_source='sfm' needs pycolmap; planned")
+        return _build_sfm_map(scene, config)
     tour = record_tour(
         scene,
         SimConfig(rig=config.rig),
@@ -96,9 +105,94 @@ def build_map(scene: Scene, config: MapConfig | None = None) -> TopoSemanticMap:
     return map_from_tour(scene, tour, config)
 
 
-def map_from_tour(scene: Scene, tour: Tour, config: MapConfig | None = None) -> TopoSemanticMap:
-    """The map whose nodes are the tour's recorded frames (keyframes when it kept only those)."""
+def _build_sfm_map(scene: Scene, config: MapConfig) -> TopoSemanticMap:
+    """The map with node poses from SfM, aligned to the map frame (see ``mapping.sfm``).
+
+    The tour keeps the keyframes plus denser in-between frames for SfM; only the keyframes
+    become nodes, so a map has the same candidate nodes whatever the pose source. The
+    similarity to the map frame is fitted to the true positions of all registered frames;
+    ATE and yaw error in ``metadata["sfm"]`` are then measured on the nodes. Keyframes SfM
+    leaves out of its (largest) reconstruction are dropped from the map, not guessed:
+    ``metadata["sfm"]["dropped_nodes"]`` counts them.
+    """
+    from astra_sim.mapping.keyframes import wrap_angle
+    from astra_sim.mapping.sfm import SfmOptions, aligned_planar_poses, import_pycolmap, sfm_poses
+    from astra_sim.render.rig_recipe import load_rig
+
+    import_pycolmap()  # fail before the tour, not after it
+    node_rule = KeyframeSelector(config.travel, config.turn_deg)
+    sfm_rule = KeyframeSelector(config.sfm_travel, config.sfm_turn_deg)
+    is_node: list[bool] = []  # per control step, in order
+
+    def keep(pose: np.ndarray) -> bool:
+        node, extra = node_rule(pose), sfm_rule(pose)  # both see every pose, to stay in step
+        is_node.append(node)
+        return node or extra
+
+    tour = record_tour(
+        scene,
+        SimConfig(rig=config.rig),
+        seed=config.seed,
+        max_steps=config.max_steps,
+        spacing=config.spacing,
+        keep=keep,
+    )
+    rgb = [f.rgb for f in tour.frames]
+    result = sfm_poses(rgb, load_rig(config.rig), SfmOptions(seed=config.seed))
+    gt = tour.poses[tour.frame_steps]
+    node = np.asarray(is_node, dtype=bool)[tour.frame_steps]
+    kept = node & result.registered
+    if not kept.any():
+        raise RuntimeError(
+            f"SfM registered none of the {int(node.sum())} keyframes "
+            f"({result.registered_images}/{result.num_images} images in its largest model)"
+        )
+    poses, (scale, _, _) = aligned_planar_poses(result, gt[:, :2])
+    nodes_tour = dataclasses.replace(
+        tour,
+        frames=[f for f, k in zip(tour.frames, kept, strict=True) if k],
+        frame_steps=tour.frame_steps[kept],
+    )
+    tmap = map_from_tour(scene, nodes_tour, config, poses[kept])
+    err = np.linalg.norm(poses[kept, :2] - gt[kept, :2], axis=1)
+    yaw_err = np.degrees(np.abs(wrap_angle(poses[kept, 2] - gt[kept, 2])))
+    reproj = result.mean_reprojection_error
+    tmap.metadata["sfm"] = {
+        "frames": len(tour.frames),
+        "registered_frames": int(result.registered.sum()),
+        "images": result.num_images,
+        "registered_images": result.registered_images,
+        "nodes": int(node.sum()),
+        "registered_nodes": int(kept.sum()),
+        "dropped_nodes": int(node.sum() - kept.sum()),
+        "models": result.num_models,
+        "points": result.num_points,
+        "mean_reprojection_error_px": round(reproj, 4) if math.isfinite(reproj) else None,
+        "scale": round(float(scale), 6),
+        "ate_rmse_m": round(float(np.sqrt(np.mean(err**2))), 4),
+        "ate_max_m": round(float(err.max()), 4),
+        "yaw_error_median_deg": round(float(np.median(yaw_err)), 3),
+        "yaw_error_max_deg": round(float(yaw_err.max()), 3),
+        "seconds": round(result.seconds, 2),
+    }
+    return tmap
+
+
+def map_from_tour(
+    scene: Scene, tour: Tour, config: MapConfig | None = None, poses: np.ndarray | None = None
+) -> TopoSemanticMap:
+    """The map whose nodes are the tour's recorded frames (keyframes when it kept only those).
+
+    Args:
+        poses: (K, 3) planar poses (x, y, yaw) of the K frames, e.g. from SfM; the tour's
+            ground-truth poses at the frames' steps if None.
+    """
     config = config or MapConfig()
+    if poses is None:
+        poses = tour.poses[tour.frame_steps]
+    poses = np.asarray(poses, dtype=np.float64)
+    if poses.shape != (len(tour.frames), 3) or not np.isfinite(poses).all():
+        raise ValueError(f"poses must be ({len(tour.frames)}, 3) finite, got {poses.shape}")
     instances = scene.instances
     is_landmark = np.array([inst.landmark for inst in instances], dtype=bool)
     seen_pixels = []  # per node: {instance id: pixels}
@@ -110,10 +204,10 @@ def map_from_tour(scene: Scene, tour: Tour, config: MapConfig | None = None) -> 
     landmark_of = {inst: k for k, inst in enumerate(instance_ids)}
 
     nodes = []
-    for node_id, (frame, step, seen) in enumerate(
-        zip(tour.frames, tour.frame_steps, seen_pixels, strict=True)
+    for node_id, (frame, step, seen, pose) in enumerate(
+        zip(tour.frames, tour.frame_steps, seen_pixels, poses, strict=True)
     ):
-        x, y, yaw = tour.poses[step]
+        x, y, yaw = pose
         marks = sorted((landmark_of[i], px) for i, px in seen.items())
         nodes.append(
             Node(

@@ -112,9 +112,6 @@ def test_office_signs_are_landmarks():
 
 
 def test_pose_source_and_config_errors():
-    scene = cached_scene("home", 0)
-    with pytest.raises(NotImplementedError, match="pycolmap"):
-        build_map(scene, MapConfig(pose_source="sfm"))
     with pytest.raises(UnknownNameError, match="pose source"):
         MapConfig(pose_source="slam")
     with pytest.raises(ValueError, match="travel"):
