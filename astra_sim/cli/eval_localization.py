@@ -37,7 +37,14 @@ def add_parser(sub: Any) -> None:
         default=CHECKPOINTS / "sign_reader.pt",
         help="sign reader checkpoint",
     )
-    p.add_argument("--no-oracle", action="store_true", help="skip the oracle upper bound")
+    p.add_argument(
+        "--localizer",
+        default="vpr,pixel,oracle",
+        help="comma list of vpr, pixel (the landmark localizer on pixels), oracle (its "
+        "semantic-sensor upper bound), mllm (needs --model); default vpr,pixel,oracle",
+    )
+    p.add_argument("--model", type=Path, help="local image-text checkpoint for --localizer mllm")
+    p.add_argument("--max-prompt-tokens", type=int, default=4096, help="MLLM prompt budget (4096)")
     p.add_argument("--no-goals", action="store_true", help="skip goal localization")
     p.add_argument("--seed", type=int, default=0, help="seeds the query poses")
     p.add_argument("--cache-dir", type=Path, help="map cache (default ~/.cache/astra-sim)")
@@ -49,6 +56,44 @@ def _need(path: Path, what: str, command: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{what} checkpoint {path} does not exist; make it with: {command}")
     return path
+
+
+LOCALIZERS = ("vpr", "pixel", "oracle", "mllm")
+
+
+def _make(name: str, args: argparse.Namespace, seeds: list[int]) -> Any:
+    """One localizer by name, from the checkpoints the arguments point at."""
+    if name == "vpr":
+        from astra_sim.agents.astra_global.vpr import VPRLocalizer
+
+        path = _need(args.vpr, "VPR", f"astra-sim train vpr --out {args.vpr}")
+        _check_heldout(path, seeds)
+        return VPRLocalizer.load(path)
+    from astra_sim.agents.astra_global.landmarks import LandmarkLocalizer
+
+    if name == "oracle":
+        return LandmarkLocalizer("oracle", name="landmarks-oracle (upper bound)")
+    if name == "mllm":
+        from astra_sim.agents.astra_global.mllm.localizer import MLLMConfig, load_mllm_localizer
+
+        if args.model is None:
+            raise ValueError("--localizer mllm needs --model PATH (a local image-text checkpoint)")
+        config = MLLMConfig(max_prompt_tokens=args.max_prompt_tokens)
+        return load_mllm_localizer(args.model, config)
+    from astra_sim.agents.astra_global.landmark_detector import LandmarkDetector
+
+    det = _need(args.detector, "detector", f"astra-sim train detector --out {args.detector}")
+    _check_heldout(det, seeds)
+    reader = None
+    if args.sign_reader.is_file():
+        from astra_sim.agents.astra_global.sign_reader import SignReader
+
+        reader = SignReader.load(args.sign_reader)
+    else:
+        print(f"note: no sign reader at {args.sign_reader}; landmarks-pixel reads no text")
+    return LandmarkLocalizer(
+        "pixel", landmark_detector=LandmarkDetector.load(det), sign_reader=reader
+    )
 
 
 def _check_heldout(path: Path, seeds: list[int]) -> None:
@@ -66,9 +111,6 @@ def _check_heldout(path: Path, seeds: list[int]) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from astra_sim.agents.astra_global.landmark_detector import LandmarkDetector
-    from astra_sim.agents.astra_global.landmarks import LandmarkLocalizer
-    from astra_sim.agents.astra_global.vpr import VPRLocalizer
     from astra_sim.core.fileio import atomic_write
     from astra_sim.core.seeding import parse_seeds
     from astra_sim.eval.localization import QueryConfig, evaluate, format_table, summarize
@@ -84,27 +126,12 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"unknown scene kind {k!r}; valid: {list(SCENE_KINDS)}")
     seeds = parse_seeds(args.seeds)
     query_config = QueryConfig(per_scene=args.queries, query_scale=args.query_scale, seed=args.seed)
-    vpr_path = _need(args.vpr, "VPR", f"astra-sim train vpr --out {args.vpr}")
-    det_path = _need(args.detector, "detector", f"astra-sim train detector --out {args.detector}")
-    for path in (vpr_path, det_path, args.sign_reader):
-        _check_heldout(path, seeds)
+    names = [n.strip() for n in args.localizer.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(LOCALIZERS))
+    if unknown or not names:
+        raise ValueError(f"unknown localizer(s) {unknown or names}; valid: {list(LOCALIZERS)}")
     torch.set_num_threads(1)
-    localizers: list[Any] = [VPRLocalizer.load(vpr_path)]
-    reader = None
-    if args.sign_reader.is_file():
-        from astra_sim.agents.astra_global.sign_reader import SignReader
-
-        reader = SignReader.load(args.sign_reader)
-    else:
-        print(f"note: no sign reader at {args.sign_reader}; landmarks-pixel reads no text")
-    localizers.append(
-        LandmarkLocalizer(
-            "pixel", landmark_detector=LandmarkDetector.load(det_path), sign_reader=reader
-        )
-    )
-    if not args.no_oracle:
-        localizers.append(LandmarkLocalizer("oracle", name="landmarks-oracle (upper bound)"))
-
+    localizers = [_make(name, args, seeds) for name in names]
     t0 = time.perf_counter()
     worlds = {
         k: [
@@ -118,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate(localizers, worlds, query_config, Rig.from_name(MapConfig().rig))
     t_eval = time.perf_counter() - t0
     summary = summarize(result)
+    for loc in localizers:
+        if hasattr(loc, "stats"):  # the MLLM's parse failures per stage
+            summary[loc.name]["parse_stats"] = dict(loc.stats)
     print(format_table(summary, kinds))
     if not args.no_goals:
         from astra_sim.eval.goal_eval import goal_summary
@@ -129,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         "heldout_seeds": seeds,
         "queries_per_scene": args.queries,
         "query_rig": f"{MapConfig().rig} x{args.query_scale}",
+        "localizers": [loc.name for loc in localizers],
         "map_seconds": round(t_maps, 1),
         "eval_seconds": round(t_eval, 1),
     }

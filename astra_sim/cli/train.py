@@ -1,4 +1,4 @@
-"""``astra-sim train vpr``: train models on maps of generated training scenes.
+"""``astra-sim train vpr|detector|global-sft|global-grpo``: train models on generated scenes.
 
 Training scenes use seeds disjoint from the held-out ones evaluation uses (train 100+,
 evaluation 0-99 by default), so reported numbers are on places the model never saw.
@@ -40,6 +40,10 @@ def add_parser(sub: Any) -> None:
     d.add_argument("--width", type=int, default=16, help="net width (channels of block 1)")
     d.add_argument("--seed", type=int, default=0, help="training seed")
     d.set_defaults(func=run_detector)
+
+    from astra_sim.cli import train_global
+
+    train_global.add_parsers(tsub)
 
 
 def run_vpr(args: argparse.Namespace) -> int:

@@ -140,3 +140,10 @@ def test_goal_summary_pools_kinds_and_types():
     assert s["count"] == office["count"] == sum(v["count"] for v in office["by_type"].values())
     assert {"object", "room", "function"} <= set(office["by_type"])
     assert s["success"] > 0.8
+
+
+def test_cli_names_unknown_localizers_and_a_missing_model(capsys):
+    assert main(["eval", "localization", "--localizer", "vpr,sift"]) == 2
+    assert "unknown localizer" in capsys.readouterr().err
+    assert main(["eval", "localization", "--localizer", "mllm"]) == 2
+    assert "--model" in capsys.readouterr().err
