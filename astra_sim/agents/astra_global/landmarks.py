@@ -41,6 +41,10 @@ from astra_sim.render.rig import Rig
 DETECTORS: tuple[str, ...] = ("pixel", "oracle")
 """Detector names ``LandmarkLocalizer`` accepts."""
 
+PLATE_HEIGHT_M = 0.25
+"""Typical sign plate height (shelf labels 0.22 m, door signs 0.25 m, docks 0.3 m): turns a
+read plate's height in pixels into a rough range, so nodes at that range from it rank first."""
+
 TEXT_WEIGHT = 10.0
 """Vote of a read sign text for each node that sees its landmark (categories give ~1-4)."""
 
@@ -83,6 +87,9 @@ class LandmarkLocalizer:
         min_pixels: an instance smaller than this (all cameras together) is not detected,
             the same rule the map uses for a node seeing a landmark.
         top_k: candidate nodes kept by the co-visibility filter.
+        top_k_untexted: candidates the pixel detector keeps when no sign text was read:
+            category votes alone are weak evidence (every warehouse aisle has shelves), so
+            more candidates go to the geometric check, which is what tells them apart.
         refine: run the fine stage; False answers the best candidate node's pose (the
             retrieval-only baseline the refinement must beat).
         refine_config: knobs of the ORB + PnP stage.
@@ -99,6 +106,7 @@ class LandmarkLocalizer:
         name: str | None = None,
         min_pixels: int = 40,
         top_k: int = 16,
+        top_k_untexted: int = 48,
         refine: bool = True,
         refine_config: RefineConfig | None = None,
         rig: Rig | None = None,
@@ -109,13 +117,18 @@ class LandmarkLocalizer:
             raise UnknownNameError("detector", detector, DETECTORS)
         if detector == "pixel" and landmark_detector is None and sign_reader is None:
             raise ValueError("the pixel detector needs a landmark_detector and/or a sign_reader")
-        for what, value in (("min_pixels", min_pixels), ("top_k", top_k)):
+        for what, value in (
+            ("min_pixels", min_pixels),
+            ("top_k", top_k),
+            ("top_k_untexted", top_k_untexted),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{what} must be a positive integer, got {value!r}")
         self.detector = detector
         self.name = name or f"landmarks-{detector}"
         self.min_pixels = min_pixels
         self.top_k = top_k
+        self.top_k_untexted = top_k_untexted
         self.refine = refine
         self.refine_config = refine_config or RefineConfig()
         self._rig = rig
@@ -179,6 +192,9 @@ class LandmarkLocalizer:
                     category="sign", text=r.text.upper(), camera=r.camera,
                     pixels=max(1, r.pixels // area), bbox=(y0, x0, y1, x1), score=r.score,
                 )  # fmt: skip
+                focal = self._query_focal(topo_map, r.camera, rgb.shape[1])
+                if focal is not None and y1 > y0:
+                    det.attributes["range_m"] = f"{focal * PLATE_HEIGHT_M / (y1 - y0):.2f}"
                 out.append(Detection(det))
         return sorted(out, key=lambda d: -d.landmark.pixels)
 
@@ -236,7 +252,10 @@ class LandmarkLocalizer:
         of the pixels a category covers, so a node seeing the same things at similar sizes
         ranks first and a node that sees everything is not favoured; rare categories (a
         fridge) count more than common ones (a door). Read text names one map landmark and
-        adds ``TEXT_WEIGHT`` for every node that sees it: far stronger than any bag.
+        adds up to ``TEXT_WEIGHT`` for every node that sees it, far more than any bag: the
+        full weight where the node stands about as far from the landmark as the plate's
+        size says the query does, half of it elsewhere (a shelf code is seen down a whole
+        aisle, and only the range tells where along it).
         """
         cats, idf, bags = self._category_bags(topo_map)
         q = np.zeros(len(cats))
@@ -248,12 +267,33 @@ class LandmarkLocalizer:
         score = np.zeros(len(topo_map.nodes))
         if q.any():
             score += bags @ (q / np.linalg.norm(q))
-        for text in {d.landmark.text.upper() for d in detections if d.landmark.text}:
+        ranges: dict[str, float] = {}
+        for d in detections:
+            if d.landmark.text:
+                r = float(d.landmark.attributes.get("range_m", "nan"))
+                ranges.setdefault(d.landmark.text.upper(), r)
+        for text, r in ranges.items():
             for mark in topo_map.landmarks:
-                if mark.text.upper() == text:  # signs are read in capitals
-                    score[list(mark.nodes)] += TEXT_WEIGHT
+                if mark.text.upper() != text:  # signs are read in capitals
+                    continue
+                seen = np.asarray(mark.nodes, dtype=np.int64)
+                weight = np.full(len(seen), TEXT_WEIGHT)
+                if np.isfinite(r):  # nodes about as far from the sign as the query rank first
+                    dist = np.linalg.norm(topo_map.positions[seen] - mark.position[:2], axis=1)
+                    sigma = 0.75 + 0.3 * r
+                    weight *= 0.5 + 0.5 * np.exp(-0.5 * ((dist - r) / sigma) ** 2)
+                score[seen] += weight
         ranked = np.argsort(-score, kind="stable")
-        return [int(i) for i in ranked[: self.top_k] if score[i] > 0]
+        k = self.top_k if ranges else self.top_k_untexted
+        return [int(i) for i in ranked[:k] if score[i] > 0]
+
+    def _query_focal(self, topo_map: TopoSemanticMap, camera: int, height: int) -> float | None:
+        """Focal length in query pixels of a pinhole camera of the rig (None otherwise)."""
+        rig = self._rig_for(topo_map)
+        cam = rig.mounts[camera].camera
+        if not hasattr(cam, "focal_px"):
+            return None
+        return float(cam.focal_px) * height / cam.height
 
     def _category_bags(
         self, topo_map: TopoSemanticMap
