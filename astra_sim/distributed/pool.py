@@ -26,6 +26,11 @@ from astra_sim.core.errors import AstraSimError
 from astra_sim.distributed.config import RayConfig
 from astra_sim.distributed.worker import EpisodeJob, EpisodeWorker
 
+RESTART_WAIT_S = 0.5
+MAX_RESTART_WAITS = 240
+"""A restarting actor answers "unavailable" until it is back; on a loaded machine that can
+take many seconds, so its episode waits (up to 2 minutes in all) rather than failing."""
+
 
 class WorkerFailedError(AstraSimError, RuntimeError):
     """An episode kept killing its worker, or the workers could not start."""
@@ -134,8 +139,9 @@ class JobPool:
 
     def _run_ray(self, jobs: list[EpisodeJob], done: Callable[[dict[str, Any]], None]) -> None:
         import ray
-        from ray.exceptions import RayActorError, RayTaskError
+        from ray.exceptions import ActorUnavailableError, RayActorError, RayTaskError
 
+        waits = 0
         queue = deque(jobs)
         attempts = {job.index: 0 for job in jobs}
         idle = deque(range(len(self._actors)))
@@ -152,6 +158,13 @@ class JobPool:
             except RayTaskError as e:
                 raise e.as_instanceof_cause() from None
             except RayActorError as e:
+                if isinstance(e, ActorUnavailableError) and waits < MAX_RESTART_WAITS:
+                    # The actor is restarting after a crash the episode already paid for:
+                    # wait for it instead of burning this episode's attempts on it.
+                    waits += 1
+                    time.sleep(RESTART_WAIT_S)
+                    queue.appendleft(job)
+                    continue
                 attempts[job.index] += 1
                 if attempts[job.index] >= self.cfg.max_retries:
                     raise WorkerFailedError(

@@ -70,6 +70,12 @@ def run_expert_episode(env: gym.Env, seed: int, frame_every: int = 0) -> Episode
         if frame_every and (steps % frame_every == 0 or terminated or truncated):
             frames.append(env.render())
         done = terminated or truncated
+    return _record(base, info, steps, trajectory, frames)
+
+
+def _record(base: Any, info: dict, steps: int, trajectory: list, frames: list) -> EpisodeRecord:
+    """The record of the episode ``base`` (the unwrapped env) just finished."""
+    episode = base.episode
     return EpisodeRecord(
         task=base.task,
         episode_id=episode.episode_id,
@@ -125,7 +131,6 @@ def run_agent_episode(
     base = env.unwrapped
     obs, info = env.reset(seed=seed, options=options)
     agent.reset(env, obs, info, rng)
-    episode = base.episode
     trajectory, steps, done = [info["pose"][:2].copy()], 0, False
     while not done:
         action = agent.act(obs, info)
@@ -138,15 +143,4 @@ def run_agent_episode(
         obs, info = next_obs, next_info
         trajectory.append(info["pose"][:2].copy())
         done = terminated or truncated
-    return EpisodeRecord(
-        task=base.task,
-        episode_id=episode.episode_id,
-        scene_kind=episode.scene_kind,
-        scene_seed=episode.scene_seed,
-        instruction=episode.goal.instruction,
-        geodesic_distance=float(episode.geodesic_distance),
-        metrics={k: float(info[k]) for k in METRIC_KEYS if k in info},
-        steps=steps,
-        trajectory=np.asarray(trajectory),
-        goals=np.asarray(episode.goal.positions),
-    )
+    return _record(base, info, steps, trajectory, [])
