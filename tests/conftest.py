@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Maps the tests build go to a fresh folder, not the user's ~/.cache/astra-sim.
+os.environ.setdefault("ASTRA_SIM_CACHE", tempfile.mkdtemp(prefix="astra-sim-test-cache-"))
 
 # Small but complete layouts keep the default test run fast.
 SMALL = {
