@@ -58,6 +58,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--model", type=Path, help="local image-text checkpoint for --localizer mllm")
     p.add_argument("--max-prompt-tokens", type=int, default=4096, help="MLLM prompt budget (4096)")
     p.add_argument("--no-goals", action="store_true", help="skip goal localization")
+    p.add_argument(
+        "--pose-source",
+        choices=("gt", "sfm"),
+        default="gt",
+        help="map node poses from ground truth or from SfM (pycolmap), to measure its effect",
+    )
     p.add_argument("--seed", type=int, default=0, help="seeds the query poses")
     p.add_argument("--cache-dir", type=Path, help="map cache (default ~/.cache/astra-sim)")
     p.add_argument("--out", type=Path, help="report folder (summary.json, localization.png)")
@@ -144,10 +150,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"unknown localizer(s) {unknown or names}; valid: {list(LOCALIZERS)}")
     torch.set_num_threads(1)
     localizers = [_make(name, args, seeds) for name in names]
+    map_config = MapConfig(pose_source=args.pose_source)
     t0 = time.perf_counter()
     worlds = {
         k: [
-            (generate_scene(k, s), cached_map(k, s, MapConfig(), None, args.cache_dir))
+            (generate_scene(k, s), cached_map(k, s, map_config, None, args.cache_dir))
             for s in seeds
         ]
         for k in kinds
@@ -171,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         "heldout_seeds": seeds,
         "queries_per_scene": args.queries,
         "query_rig": f"{MapConfig().rig} x{args.query_scale}",
+        "pose_source": args.pose_source,
         "localizers": [loc.name for loc in localizers],
         "map_seconds": round(t_maps, 1),
         "eval_seconds": round(t_eval, 1),
