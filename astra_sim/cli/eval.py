@@ -1,7 +1,8 @@
 """``astra-sim eval``: one parent command; each evaluation lives in its own module.
 
 ``eval localization`` scores Astra-Global localizers on held-out scenes, ``eval nav`` runs
-closed-loop navigation episodes over Ray workers.
+closed-loop navigation episodes over Ray workers, ``eval odometry`` scores odometry
+methods on held-out trajectories with evo's APE/RPE.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from astra_sim.cli import eval_localization, eval_nav
+    from astra_sim.cli import eval_localization, eval_nav, eval_odometry
 
     p = sub.add_parser("eval", help="evaluate localizers or navigation agents")
     evsub = p.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
     eval_localization.add_parser(evsub)
     eval_nav.add_parser(evsub)
+    eval_odometry.add_parser(evsub)

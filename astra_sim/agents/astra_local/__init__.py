@@ -1,0 +1,1 @@
+"""Astra-Local: the high-frequency local model (encoders, odometry, planning heads)."""

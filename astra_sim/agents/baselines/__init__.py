@@ -1,0 +1,1 @@
+"""Baselines of the Astra models: ACT and a diffusion policy for local planning."""

@@ -1,0 +1,138 @@
+"""``astra-sim eval odometry``: odometry methods on the same held-out trajectories.
+
+Writes ``DIR/summary.json`` (``{method: {rte_percent, rre_deg_per_10m, ate_m}}``),
+``details.json`` and ``table.md``. The learned methods load the checkpoints that
+``python -m astra_sim.agents.astra_local.train_odometry`` writes; dead reckoning uses the
+robot's calibrated wheel radius and track width. The held-out data is a collected dataset
+on scenes no model trained on, e.g.::
+
+    astra-sim collect --recipe train/collect_pointnav.yaml --out outputs/data/odometry_test \\
+        'env.scene_seeds=[8,9]' env.seed=1000 env.episodes=24 'features=[rgb,imu,wheel]'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+LEARNED = ("bev_odom", "vision", "vision_imu", "vision_imu_wheel")
+CLASSICAL = ("wheel_dr", "wheel_gyro_dr")
+METHODS = (*LEARNED, *CLASSICAL)
+DEFAULT_RUNS = Path("outputs/odometry")
+TRAIN_HINT = (
+    "python -m astra_sim.agents.astra_local.train_odometry --recipe "
+    "agents/astra_local_odometry_small.yaml data=TRAIN_DATA out={out}"
+)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("odometry", help="RTE / RRE / ATE of odometry methods on held-out data")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=Path("outputs/data/odometry_test"),
+        help="held-out dataset folder (astra-sim collect)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="report folder (summary.json)")
+    p.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help=f"comma list of {', '.join(METHODS)} (default: all)",
+    )
+    p.add_argument(
+        "--runs",
+        type=Path,
+        default=DEFAULT_RUNS,
+        help="folder with one training run per learned method: RUNS/<method>/model.pt",
+    )
+    p.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="METHOD=PATH",
+        help="checkpoint of one learned method (overrides --runs)",
+    )
+    p.add_argument("--segment", type=float, default=5.0, help="RPE segment length, m (5)")
+    p.add_argument("--episodes", type=int, default=0, help="first n episodes (0: all)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.set_defaults(func=run)
+
+
+def checkpoints(args: argparse.Namespace, methods: list[str]) -> dict[str, Path]:
+    """The checkpoint of each learned method asked for; a missing one is an error."""
+    given = {}
+    for item in args.model:
+        name, sep, path = item.partition("=")
+        if not sep or name not in LEARNED:
+            raise ValueError(f"--model {item!r} must be METHOD=PATH with METHOD in {LEARNED}")
+        given[name] = Path(path)
+    out = {}
+    for name in methods:
+        if name in LEARNED:
+            path = given.get(name, args.runs / name / "model.pt")
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"{name} checkpoint {path} does not exist; train it with: "
+                    + TRAIN_HINT.format(out=path.parent)
+                )
+            out[name] = path
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from astra_sim.agents.astra_local.odometry_data import load_episodes
+    from astra_sim.agents.astra_local.train_odometry import load_checkpoint
+    from astra_sim.eval.odometry import (
+        dead_reckoning_predictor,
+        evaluate,
+        format_table,
+        model_predictor,
+    )
+
+    torch.set_num_threads(args.threads)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown or not methods:
+        raise ValueError(f"unknown odometry methods {unknown}; valid: {', '.join(METHODS)}")
+    if not (args.data / "meta" / "info.json").is_file():
+        raise FileNotFoundError(f"held-out dataset {args.data} does not exist (see --help)")
+    paths = checkpoints(args, methods)
+    models = {name: load_checkpoint(path) for name, path in paths.items()}
+    sizes = {cfg.encoder.vit.image_size for _, cfg in models.values()}
+    if len(sizes) > 1:
+        raise ValueError(f"the checkpoints use different image sizes {sorted(sizes)}")
+    size = sizes.pop() if sizes else 8
+    indices = list(range(args.episodes)) if args.episodes else None
+    episodes = load_episodes(args.data, size, indices)
+    predictors = {}
+    budgets: dict[str, Any] = {}
+    for name in methods:
+        if name in models:
+            predictors[name] = model_predictor(models[name][0])
+            log = paths[name].parent / "train_log.json"
+            if log.is_file():
+                info = json.loads(log.read_text())
+                budgets[name] = {k: info.get(k) for k in ("steps_done", "seconds", "parameters")}
+        else:
+            predictors[name] = dead_reckoning_predictor(use_gyro=name == "wheel_gyro_dr")
+    summary = evaluate(
+        predictors,
+        episodes,
+        args.out,
+        args.segment,
+        {
+            "data": str(args.data),
+            "checkpoints": {k: str(v) for k, v in paths.items()},
+            "training": budgets,
+        },
+    )
+    print(format_table(summary), end="")
+    print(f"wrote {args.out / 'summary.json'}")
+    return 0
+
+
+__all__ = ["METHODS", "add_parser", "run"]
