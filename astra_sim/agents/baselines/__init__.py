@@ -1,1 +1,1 @@
-"""Baselines of the Astra models: ACT and a diffusion policy for local planning."""
+"""Baselines the Astra models are compared with: planning (ACT, diffusion policy), odometry."""
