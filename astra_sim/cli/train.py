@@ -1,4 +1,4 @@
-"""``astra-sim train vpr|detector|global-sft|global-grpo``: train models on generated scenes.
+"""``astra-sim train vpr|detector|global-sft|global-grpo|local``: train models.
 
 Training scenes use seeds disjoint from the held-out ones evaluation uses (train 100+,
 evaluation 0-99 by default), so reported numbers are on places the model never saw.
@@ -41,9 +41,10 @@ def add_parser(sub: Any) -> None:
     d.add_argument("--seed", type=int, default=0, help="training seed")
     d.set_defaults(func=run_detector)
 
-    from astra_sim.cli import train_global
+    from astra_sim.cli import train_global, train_local
 
     train_global.add_parsers(tsub)
+    train_local.add_parsers(tsub)
 
 
 def run_vpr(args: argparse.Namespace) -> int:
