@@ -12,6 +12,7 @@ and ``label`` (the expert's own command for this step, or None).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from astra_sim.agents.expert import ExpertAgent
 from astra_sim.core.errors import UnknownNameError
-from astra_sim.distributed.config import AgentConfig
+from astra_sim.distributed.config import AGENT_ALIASES, AGENTS, AgentConfig
 
 SB3_ALGOS = ("a2c", "ddpg", "dqn", "ppo", "sac", "td3")
 
@@ -172,9 +173,11 @@ def make_agent(config: AgentConfig) -> Agent:
         return SB3Agent(config)
     if config.name == "rllib":
         return RLlibAgent(config)
+    if config.name in AGENT_ALIASES:
+        return _import_agent(dataclasses.replace(config, name=AGENT_ALIASES[config.name]))
     if ":" in config.name:
         return _import_agent(config)
-    raise UnknownNameError("agent", config.name, ("expert", "random", "sb3", "rllib"))
+    raise UnknownNameError("agent", config.name, AGENTS)
 
 
 def _import_agent(config: AgentConfig) -> Agent:

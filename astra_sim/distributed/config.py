@@ -18,7 +18,12 @@ TASKS = {
     "imagenav": "AstraSim/ImageNav-v0",
     "languagenav": "AstraSim/LanguageNav-v0",
 }
-AGENTS = ("expert", "random", "sb3", "rllib")
+AGENTS = ("expert", "random", "sb3", "rllib", "planner", "planner_fallback")
+AGENT_ALIASES = {
+    "planner": "astra_sim.agents.astra_local.planner_agent:PlannerAgent",
+    "planner_fallback": "astra_sim.agents.astra_local.planner_agent:PlannerAgentFallback",
+}
+"""Short names of agents that live elsewhere (a trained Astra-Local planner checkpoint)."""
 FEATURES = ("rgb", "depth", "semantic", "imu", "wheel", "goal", "goal_image")
 """Observation keys a dataset may hold (those the task's observation has)."""
 
@@ -115,7 +120,7 @@ class AgentConfig:
     def __post_init__(self) -> None:
         if self.name not in AGENTS and ":" not in self.name:
             raise UnknownNameError("agent", self.name, (*AGENTS, "package.module:Class"))
-        if self.name in ("sb3", "rllib") and not self.checkpoint:
+        if self.name in ("sb3", "rllib", *AGENT_ALIASES) and not self.checkpoint:
             raise ValueError(f"agent {self.name!r} needs agent.checkpoint=PATH")
         if len(self.action_noise) != 2 or min(self.action_noise) < 0:
             raise ValueError(f"agent.action_noise must be two stds >= 0, got {self.action_noise}")

@@ -25,3 +25,15 @@ def test_bad_recipes_are_named(tmp_path, capsys):
     assert "names no trainer" in capsys.readouterr().err
     assert main(["train", "local", "--recipe", str(tmp_path / "none.yaml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_planner_agent_aliases_resolve_and_need_a_checkpoint():
+    import importlib
+
+    from astra_sim.distributed.config import AGENT_ALIASES, AgentConfig
+
+    for alias, target in AGENT_ALIASES.items():
+        module, _, cls = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), cls)), alias
+        with pytest.raises(ValueError, match="checkpoint"):
+            AgentConfig(name=alias)

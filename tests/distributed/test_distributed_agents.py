@@ -52,7 +52,7 @@ def test_sb3_checkpoint_is_evaluated(tmp_path):
 
 
 def test_bad_agent_input_is_named(tmp_path):
-    valid = r"unknown agent 'astra'; valid agents are: expert, package\.module:Class, random"
+    valid = r"unknown agent 'astra'; valid agents are: expert, package\.module:Class, planner"
     with pytest.raises(RecipeError, match=valid):
         load_recipe(EvalConfig, None, ["agent.name=astra"])
     with pytest.raises(RecipeError, match=r"agent 'sb3' needs agent\.checkpoint"):
