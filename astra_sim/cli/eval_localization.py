@@ -136,12 +136,9 @@ def run(args: argparse.Namespace) -> int:
     from astra_sim.mapping.build import MapConfig
     from astra_sim.mapping.cache import cached_map
     from astra_sim.render.rig import Rig
-    from astra_sim.scenes.generators import SCENE_KINDS, generate_scene
+    from astra_sim.scenes.generators import generate_scene, parse_kinds
 
-    kinds = [k.strip() for k in args.kind.split(",") if k.strip()]
-    for k in kinds:
-        if k not in SCENE_KINDS:
-            raise ValueError(f"unknown scene kind {k!r}; valid: {list(SCENE_KINDS)}")
+    kinds = parse_kinds(args.kind)
     seeds = parse_seeds(args.seeds)
     query_config = QueryConfig(per_scene=args.queries, query_scale=args.query_scale, seed=args.seed)
     names = [n.strip() for n in args.localizer.split(",") if n.strip()]

@@ -47,24 +47,28 @@ def add_parser(sub: Any) -> None:
     train_local.add_parsers(tsub)
 
 
+def _seeds(args: argparse.Namespace) -> tuple[list[int], list[int]]:
+    """Training and held-out seeds from ``--seeds`` and ``--heldout-seeds``, kept apart."""
+    from astra_sim.core.seeding import parse_seeds
+
+    train_seeds, heldout = parse_seeds(args.seeds), parse_seeds(args.heldout_seeds)
+    if set(train_seeds) & set(heldout):
+        raise ValueError(f"training and held-out seeds overlap: {set(train_seeds) & set(heldout)}")
+    return train_seeds, heldout
+
+
 def run_vpr(args: argparse.Namespace) -> int:
     import torch
 
     from astra_sim.agents.astra_global.vpr import VPRLocalizer
     from astra_sim.agents.astra_global.vpr_train import VPRTrainConfig, recall_at_1, train_vpr
     from astra_sim.core.fileio import atomic_write
-    from astra_sim.core.seeding import parse_seeds
     from astra_sim.mapping.build import MapConfig
     from astra_sim.mapping.cache import cached_map
-    from astra_sim.scenes.generators import SCENE_KINDS
+    from astra_sim.scenes.generators import parse_kinds
 
-    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    for k in kinds:
-        if k not in SCENE_KINDS:
-            raise ValueError(f"unknown scene kind {k!r}; valid: {list(SCENE_KINDS)}")
-    train_seeds, heldout = parse_seeds(args.seeds), parse_seeds(args.heldout_seeds)
-    if set(train_seeds) & set(heldout):
-        raise ValueError(f"training and held-out seeds overlap: {set(train_seeds) & set(heldout)}")
+    kinds = parse_kinds(args.kinds)
+    train_seeds, heldout = _seeds(args)
     torch.set_num_threads(1)  # faster than 2 on a shared 2-core machine (see docs)
     t0 = time.perf_counter()
     maps = [cached_map(k, s, cache_dir=args.cache_dir) for k in kinds for s in train_seeds]
@@ -114,14 +118,12 @@ def run_detector(args: argparse.Namespace) -> int:
         train_detector,
     )
     from astra_sim.core.fileio import atomic_write
-    from astra_sim.core.seeding import make_rng, parse_seeds
+    from astra_sim.core.seeding import make_rng
     from astra_sim.render.rig import Rig
-    from astra_sim.scenes.generators import generate_scene
+    from astra_sim.scenes.generators import generate_scene, parse_kinds
 
-    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
-    train_seeds, heldout = parse_seeds(args.seeds), parse_seeds(args.heldout_seeds)
-    if set(train_seeds) & set(heldout):
-        raise ValueError(f"training and held-out seeds overlap: {set(train_seeds) & set(heldout)}")
+    kinds = tuple(parse_kinds(args.kinds))
+    train_seeds, heldout = _seeds(args)
     config = DetectorTrainConfig(
         kinds=kinds,
         seeds=tuple(train_seeds),

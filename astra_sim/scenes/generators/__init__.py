@@ -31,6 +31,19 @@ def _registry() -> dict[str, tuple[type, Callable[..., Scene]]]:
 SCENE_KINDS = ("home", "office", "warehouse")
 
 
+def parse_kinds(text: str) -> list[str]:
+    """``"home,warehouse"`` -> ``["home", "warehouse"]``: kind lists as the CLI takes them.
+
+    Raises:
+        UnknownNameError: naming a kind that is not one of ``SCENE_KINDS``.
+    """
+    kinds = [k.strip() for k in str(text).split(",") if k.strip()]
+    for k in kinds:
+        if k not in SCENE_KINDS:
+            raise UnknownNameError("scene kind", k, SCENE_KINDS)
+    return kinds
+
+
 def make_params(kind: str, params: dict[str, Any] | None = None) -> Any:
     """The parameter dataclass of ``kind`` with ``params`` applied, checked by name."""
     registry = _registry()
