@@ -51,7 +51,8 @@ def test_reverse_drive_gives_negative_whole_ticks():
 
 
 def test_no_drift_over_ten_thousand_noisy_samples():
-    cfg = WheelEncoderConfig()  # default noise, 4096 ticks, divisor 2
+    # Default noise, 4096 ticks, divisor 2; slip events (which are meant to drift) off.
+    cfg = WheelEncoderConfig(slip_event_rate=0.0)
     t = np.arange(20001) * DT
     angles = np.stack([10 * t + 2 * np.sin(3 * t), -5 * t + np.cos(t)], axis=1)
     samples = drive(WheelEncoder(cfg, np.random.default_rng(1)), angles)
@@ -64,7 +65,7 @@ def test_no_drift_over_ten_thousand_noisy_samples():
 
 
 def test_unquantised_noisy_sum_does_not_drift_either():
-    cfg = WheelEncoderConfig(ticks_per_rev=0, noise_std=1e-3)
+    cfg = WheelEncoderConfig(ticks_per_rev=0, noise_std=1e-3, slip_event_rate=0.0)
     t = np.arange(20001) * DT
     angles = np.stack([4 * t, -3 * t], axis=1)
     samples = drive(WheelEncoder(cfg, np.random.default_rng(2)), angles).astype(np.float64)
@@ -74,7 +75,7 @@ def test_unquantised_noisy_sum_does_not_drift_either():
 
 
 def test_systematic_slip_scales_the_sum():
-    cfg = WheelEncoderConfig(noise_std=0.0, slip_ratio=0.1)
+    cfg = WheelEncoderConfig(noise_std=0.0, slip_ratio=0.1, slip_event_rate=0.0)
     samples = drive(WheelEncoder(cfg, np.random.default_rng(0)), straight(10.0, 1.0))
     assert np.all(np.abs(samples.astype(float).sum(0) - 11.0) < TICK)
     # noiseless switches slip off too.
@@ -84,12 +85,42 @@ def test_systematic_slip_scales_the_sum():
 
 
 def test_random_slip_has_the_configured_spread():
-    cfg = WheelEncoderConfig(ticks_per_rev=0, noise_std=0.0, slip_std=0.05)
+    cfg = WheelEncoderConfig(ticks_per_rev=0, noise_std=0.0, slip_std=0.05, slip_event_rate=0.0)
     samples = drive(WheelEncoder(cfg, np.random.default_rng(3)), straight(10.0, 20.0))
     relative = samples.astype(float) / (10.0 * 2 * DT) - 1.0
     assert relative.shape == (2000, 2)
     assert relative.std() == pytest.approx(0.05, rel=0.05)
     assert abs(relative.mean()) < 5 * 0.05 / math.sqrt(relative.size)
+
+
+def test_default_slip_events_have_the_configured_rate_and_size():
+    cfg = WheelEncoderConfig(ticks_per_rev=0, noise_std=0.0)  # default events only
+    assert cfg.slip_event_rate > 0
+    seconds = 2000.0
+    samples = drive(WheelEncoder(cfg, np.random.default_rng(4)), straight(10.0, seconds))
+    ratio = samples.astype(float) / (10.0 * 2 * DT) - 1.0
+    slipping = np.abs(ratio) > 1e-6
+    # Share of time in an event: rate * duration / (1 + rate * duration) per wheel.
+    busy = cfg.slip_event_rate * cfg.slip_event_duration
+    assert slipping.mean() == pytest.approx(busy / (1 + busy), rel=0.2)
+    # Events start: count rising edges per wheel and second.
+    starts = (slipping[1:] & ~slipping[:-1]).sum(0) / seconds
+    assert np.all(np.abs(starts - cfg.slip_event_rate) < 0.25 * cfg.slip_event_rate)
+    assert ratio[slipping].std() == pytest.approx(cfg.slip_event_std, rel=0.15)
+    # The wheels slip independently: the difference of their sums (a heading error for
+    # wheel-only dead reckoning) is far from zero, unlike without events.
+    total = samples.astype(float).sum(0)
+    assert abs(total[0] - total[1]) > 10 * 2 * DT * 10.0
+
+
+def test_no_slip_event_while_the_wheel_stands_still():
+    cfg = WheelEncoderConfig(ticks_per_rev=0, noise_std=0.0, slip_event_rate=50.0)
+    t = np.arange(2001) * DT
+    angles = np.stack([np.zeros_like(t), 10.0 * t], axis=1)
+    enc = WheelEncoder(cfg, np.random.default_rng(0))
+    samples = drive(enc, angles)
+    assert np.all(samples[:, 0] == 0.0)
+    assert np.any(np.abs(samples[:, 1] / (10.0 * 2 * DT) - 1.0) > 1e-6)
 
 
 def test_divisor_sets_the_sample_rate():
@@ -131,6 +162,9 @@ def test_reset_counts_from_the_current_angles():
         ("noise_std", -1e-4),
         ("slip_std", float("nan")),
         ("slip_ratio", -1.0),
+        ("slip_event_rate", -0.1),
+        ("slip_event_duration", float("inf")),
+        ("slip_event_std", -0.3),
         ("add_noise", 1),
     ],
 )
