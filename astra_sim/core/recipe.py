@@ -165,6 +165,12 @@ def _convert(hint: Any, value: Any, where: str, key: str) -> Any:
             raise RecipeError(f"{where}: {key} must be a mapping, got {value!r}")
         return dict(value)
     if hint is float:
+        if isinstance(value, str):
+            # YAML 1.1 reads exponents without a dot ("3e-3") as strings.
+            try:
+                return float(value)
+            except ValueError:
+                pass
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RecipeError(f"{where}: {key} must be a number, got {value!r}")
         return float(value)

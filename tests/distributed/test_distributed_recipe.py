@@ -35,6 +35,8 @@ def test_yaml_and_overrides_fill_the_schema(tmp_path):
     assert to_dict(cfg) == {"steps": 8, "label": "x", "inner": {"rate": 0.5, "names": ["a", "b"]}}
     assert load_recipe(Outer, None, ["label=null"]).label is None
     assert parse_override("a.b= 3") == ("a.b", 3)
+    # YAML 1.1 reads "3e-3" as a string; a float field takes it as the number it spells.
+    assert load_recipe(Outer, None, ["inner.rate=3e-3"]).inner.rate == pytest.approx(0.003)
 
 
 @pytest.mark.parametrize(
@@ -46,6 +48,7 @@ def test_yaml_and_overrides_fill_the_schema(tmp_path):
         ),
         (["stepz=2"], r"unknown key\(s\) stepz; valid keys are: steps, label, inner"),
         (["steps=many"], "steps must be an integer, got 'many'"),
+        (["inner.rate=fast"], "inner.rate must be a number, got 'fast'"),
         (["inner=3"], "inner must be a mapping"),
         (["steps"], "must look like key=value"),
     ],
