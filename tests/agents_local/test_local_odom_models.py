@@ -18,6 +18,7 @@ from astra_sim.agents.astra_local.train_odometry import (
 )
 from astra_sim.agents.astra_local.vit import ViTConfig
 from astra_sim.agents.astra_local.volume_render import RenderConfig
+from astra_sim.agents.baselines.dead_reckoning import DeadReckoning, DeadReckoningConfig
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +113,9 @@ def test_training_lowers_the_odometry_loss(method, tmp_path):
     cfg = OdometryTrainConfig(
         method=method,
         encoder=tiny_encoder(),
-        odometry=tiny_odometry(),
+        # Without the prior: the head must learn the whole step (with it, these noise-free
+        # episodes are solved before training; see the slip test below).
+        odometry=tiny_odometry(kinematic_prior=False),
         steps=25,
         batch_size=2,
         chunk=8,
@@ -130,6 +133,58 @@ def test_training_lowers_the_odometry_loss(method, tmp_path):
         assert model(chunks.episode(2)).shape == (1, 23, 3)
     assert result["steps_done"] == 25
     assert after < 0.8 * before
+
+
+def slipping_episode(seed: int, steps: int = 24) -> OdometryEpisode:
+    """``synthetic_episode`` whose left wheel reports 40% too much rotation on some steps."""
+    ep = synthetic_episode(seed, steps)
+    rng = np.random.default_rng(100 + seed)
+    slip = rng.random(steps) < 0.3
+    ep.wheel[slip, :, 0] *= 1.4
+    return ep
+
+
+def test_prior_head_starts_as_wheel_gyro_dead_reckoning():
+    ep = slipping_episode(0)
+    head = OdometryHead(tiny_odometry(use_vision=False)).eval()
+    assert head.cfg.uses_prior
+    with torch.no_grad():
+        out = head(
+            imu=torch.from_numpy(ep.imu[None, 1:]), wheel=torch.from_numpy(ep.wheel[None, 1:])
+        )
+    dr = DeadReckoning(DeadReckoningConfig(use_gyro=True)).run(ep.wheel[1:], ep.imu[1:])
+    np.testing.assert_allclose(out[0].numpy(), dr, atol=1e-5)
+    # IMU alone: the gyro heading, no translation; vision alone: no prior at all.
+    head = OdometryHead(tiny_odometry(use_vision=False, use_wheel=False)).eval()
+    with torch.no_grad():
+        out = head(imu=torch.from_numpy(ep.imu[None, 1:]))[0].numpy()
+    np.testing.assert_allclose(out[:, :2], 0.0)
+    np.testing.assert_allclose(out[:, 2], dr[:, 2], atol=1e-5)
+    assert not tiny_odometry(use_imu=False, use_wheel=False).uses_prior
+    assert not tiny_odometry(kinematic_prior=False).uses_prior
+
+
+def test_prior_head_learns_to_correct_a_slipping_wheel(tmp_path):
+    """The wheel/gyro heading gap reveals the slip; training cuts dead reckoning's error."""
+    chunks = OdometryChunks([slipping_episode(i) for i in range(4)], 8)
+    cfg = OdometryTrainConfig(
+        encoder=tiny_encoder(),
+        odometry=tiny_odometry(use_vision=False),
+        steps=200,
+        batch_size=4,
+        chunk=8,
+        lr=3e-3,
+        log_every=100,
+        out=str(tmp_path),
+    )
+    fixed = chunks.batch([(0, 20), (1, 12), (2, 23), (3, 9)])
+    before = build_model(cfg).loss(fixed)[0].item()
+    train(cfg, chunks)
+    model, _ = load_checkpoint(tmp_path / "model.pt")
+    with torch.no_grad():
+        after = model.loss(fixed)[0].item()
+    assert before > 0.005  # dead reckoning is off on the slipping steps
+    assert after < 0.3 * before
 
 
 def test_missing_checkpoint_names_the_path(tmp_path):

@@ -7,6 +7,11 @@ token and a transformer encoder over the current and previous frames (10 in the 
 regress the relative pose of the last step, trained with L1. Each modality can be switched
 off for the ablations of the paper's table; with none left there is nothing to estimate
 from, which is an error, not a silent zero.
+
+With the wheel or IMU modality on, the head regresses a residual on the kinematic prior
+(``kinematic_prior.py``: the step the wheels and gyro integrate to, with the calibrated
+geometry) and sees the prior's parts as one more token per frame; the residual's output
+layer starts at zero, so an untrained head is exactly dead reckoning.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from astra_sim.agents.astra_local.kinematic_prior import PRIOR_FEATURES, kinematic_prior
+from astra_sim.physics.base import DiffDriveConfig
 
 POSE_SCALE = (0.1, 0.1, 0.1)
 """Units of the regressed pose (m, m, rad): one control step moves about this much."""
@@ -34,6 +42,11 @@ class OdometryConfig:
     corr_radius: correlation displacements in BEV cells (a (2r+1)^2 cost volume).
     corr_dim: channels of the correlation CNN.
     lstm_hidden: hidden size of the IMU and wheel LSTMs.
+    kinematic_prior: with the wheel or IMU on, regress a residual on the dead-reckoning
+        step and add the prior token (see the module docstring).
+    wheel_radius: calibrated wheel radius of the prior, m.
+    track_width: calibrated track width of the prior, m.
+    imu_hz: IMU sample rate of the prior.
     """
 
     window: int = 10
@@ -46,6 +59,10 @@ class OdometryConfig:
     corr_radius: int = 2
     corr_dim: int = 32
     lstm_hidden: int = 32
+    kinematic_prior: bool = True
+    wheel_radius: float = DiffDriveConfig().wheel_radius
+    track_width: float = DiffDriveConfig().track_width
+    imu_hz: float = 200.0
 
     def __post_init__(self) -> None:
         if not (self.use_vision or self.use_imu or self.use_wheel):
@@ -59,6 +76,11 @@ class OdometryConfig:
     @property
     def modalities(self) -> list[str]:
         return [m for m in ("vision", "imu", "wheel") if getattr(self, f"use_{m}")]
+
+    @property
+    def uses_prior(self) -> bool:
+        """Whether the head adds the kinematic prior (it needs the wheel or the IMU)."""
+        return self.kinematic_prior and (self.use_imu or self.use_wheel)
 
 
 def local_correlation(a: torch.Tensor, b: torch.Tensor, radius: int) -> torch.Tensor:
@@ -147,7 +169,9 @@ class OdometryHead(nn.Module):
             self.imu = SeqToken(6, cfg.lstm_hidden, d, IMU_SCALE)
         if cfg.use_wheel:
             self.wheel = SeqToken(2, cfg.lstm_hidden, d, WHEEL_SCALE)
-        self.modality = nn.Parameter(torch.zeros(3, d))
+        if cfg.uses_prior:
+            self.prior = nn.Sequential(nn.Linear(PRIOR_FEATURES, d), nn.GELU(), nn.Linear(d, d))
+        self.modality = nn.Parameter(torch.zeros(4, d))
         self.temporal = nn.Parameter(torch.zeros(cfg.window, d))
         self.cls = nn.Parameter(torch.zeros(1, 1, d))
         for p in (self.modality, self.temporal, self.cls):
@@ -158,7 +182,12 @@ class OdometryHead(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d)
         self.out = nn.Linear(d, 3)
-        self.register_buffer("pose_scale", torch.tensor(POSE_SCALE), persistent=False)
+        # A residual on the prior is ~1/10 of a step; it starts at zero (dead reckoning).
+        scale = torch.tensor(POSE_SCALE) * (0.1 if cfg.uses_prior else 1.0)
+        if cfg.uses_prior:
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
+        self.register_buffer("pose_scale", scale, persistent=False)
 
     def step_tokens(
         self,
@@ -191,6 +220,7 @@ class OdometryHead(nn.Module):
         if mask is None:
             mask = torch.ones(b, s, dtype=torch.bool, device=tokens.device)
         ids = [("vision", "imu", "wheel").index(m) for m in self.cfg.modalities]
+        ids += [3] * (n - len(ids))  # the prior token
         tokens = tokens + self.modality[ids]
         # Pad W-1 steps in front, then take the window ending at each step.
         tokens = torch.cat([tokens.new_zeros(b, w - 1, n, d), tokens], dim=1)
@@ -210,7 +240,19 @@ class OdometryHead(nn.Module):
         wheel: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        return self.attend(self.step_tokens(bev, imu, wheel), mask)
+        c = self.cfg
+        tokens = self.step_tokens(bev, imu, wheel)
+        if not c.uses_prior:
+            return self.attend(tokens, mask)
+        base, features = kinematic_prior(
+            wheel if c.use_wheel else None,
+            imu if c.use_imu else None,
+            c.wheel_radius,
+            c.track_width,
+            c.imu_hz,
+        )
+        tokens = torch.cat([tokens, self.prior(features)[:, :, None]], dim=2)
+        return self.attend(tokens, mask) + base
 
 
 def pose_l1(
