@@ -22,6 +22,16 @@ import torch
 from astra_sim.agents.astra_local.encoder3d import Encoder3D, Encoder3DConfig
 from astra_sim.agents.astra_local.encoder4d import Encoder4D, Encoder4DConfig
 from astra_sim.agents.astra_local.odometry_data import downsample
+from astra_sim.agents.astra_local.train_runtime import (
+    RayTrainConfig,
+    TrainLog,
+    average_gradients,
+    broadcast_parameters,
+    check_in_sync,
+    is_main,
+    launch,
+    world,
+)
 from astra_sim.core.fileio import atomic_write
 from astra_sim.core.recipe import from_dict, to_dict
 from astra_sim.core.seeding import make_rng
@@ -44,7 +54,9 @@ class EncoderTrainConfig:
     lr: Adam learning rate.
     episodes: first n episodes of ``data`` (0: all).
     seed: initialisation, batches and rendered rays.
-    threads: torch CPU threads.
+    threads: torch CPU threads (per worker).
+    device: ``cpu`` or ``cuda`` (with Ray, each worker's own GPU).
+    ray: Ray Train workers (``ray.workers > 1``); each draws ``batch_size`` a step.
     """
 
     stage: str = "3d"
@@ -61,6 +73,8 @@ class EncoderTrainConfig:
     episodes: int = 0
     seed: int = 0
     threads: int = 1
+    device: str = "cpu"
+    ray: RayTrainConfig = field(default_factory=RayTrainConfig)
 
     def __post_init__(self) -> None:
         if self.stage not in ("3d", "4d"):
@@ -101,13 +115,26 @@ def load_encoder3d(path: str | Path) -> Encoder3D:
 def train_encoder(
     cfg: EncoderTrainConfig, episodes: list[dict[str, np.ndarray]] | None = None
 ) -> dict[str, Any]:
-    """Run one stage; writes its checkpoint and ``train_log_<stage>.json``; returns the log."""
+    """Run one stage; writes its checkpoint and ``train_log_<stage>.json``; returns the log.
+
+    With ``cfg.ray.workers > 1`` on Ray Train (``episodes``, if given, go to every worker).
+    """
+    return launch(
+        lambda c: _train_worker(c, episodes), cfg, cfg.ray, cfg.out, f"encoder-{cfg.stage}"
+    )
+
+
+def _train_worker(
+    cfg: EncoderTrainConfig, episodes: list[dict[str, np.ndarray]] | None
+) -> dict[str, Any]:
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
+    rank, size = world()
     if episodes is None:
         episodes = load_frames(cfg.data, cfg.encoder.vit.image_size, cfg.episodes)
-    rng = make_rng(cfg.seed, "encoder", cfg.stage)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    # Rank 0 draws what a single process draws; other workers their own streams.
+    rng = make_rng(cfg.seed, "encoder", cfg.stage, *((rank,) if rank else ()))
+    gen = torch.Generator().manual_seed(cfg.seed + 1_000_003 * rank)
     out = Path(cfg.out)
     if cfg.stage == "3d":
         enc = Encoder3D(cfg.encoder)
@@ -120,7 +147,12 @@ def train_encoder(
         episodes = [e for e in episodes if len(e["rgb"]) >= span]
         if not episodes:
             raise ValueError(f"no episode has the {span} steps a 4D sample needs")
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    enc.to(cfg.device)
+    model.to(cfg.device)
+    broadcast_parameters(model)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(trained, lr=cfg.lr)
+    bar = TrainLog(out / f"tb_{cfg.stage}", cfg.steps, f"train encoder {cfg.stage}")
     log, start = [], time.monotonic()
     for step in range(1, cfg.steps + 1):
         picks = rng.integers(len(episodes), size=cfg.batch_size)
@@ -128,18 +160,30 @@ def train_encoder(
             frames = [(k, rng.integers(len(episodes[k]["rgb"]))) for k in picks]
             rgb = torch.from_numpy(np.stack([episodes[k]["rgb"][t] for k, t in frames]))
             depth = torch.from_numpy(np.stack([episodes[k]["depth"][t] for k, t in frames]))
-            loss, info = enc.loss(rgb, depth, gen)
+            loss, info = enc.loss(rgb.to(cfg.device), depth.to(cfg.device), gen)
         else:
             loss, info = _loss4d(cfg, enc, model, episodes, picks, rng, gen)
         opt.zero_grad()
         loss.backward()
+        average_gradients(trained)
         opt.step()
-        if step == 1 or step % 25 == 0 or step == cfg.steps:
+        shown = step == 1 or step % 25 == 0 or step == cfg.steps
+        bar.step(step, {"loss": loss.item(), **info}, show=shown)
+        if shown:
             log.append({"step": step, "loss": loss.item(), **info})
+    bar.close()
+    check_in_sync(model)
+    result = {
+        "stage": cfg.stage,
+        "workers": size,
+        "seconds": round(time.monotonic() - start, 1),
+        "log": log,
+    }
+    if not is_main():
+        return result
     name = "encoder3d.pt" if cfg.stage == "3d" else "encoder4d.pt"
     key = "encoder" if cfg.stage == "3d" else "encoder4d"
-    _save({"config": to_dict(cfg), key: model.state_dict()}, out / name)
-    result = {"stage": cfg.stage, "seconds": round(time.monotonic() - start, 1), "log": log}
+    _save({"config": to_dict(cfg), key: model.cpu().state_dict()}, out / name)
     atomic_write(out / f"train_log_{cfg.stage}.json", json.dumps(result, indent=1).encode())
     return result
 
@@ -162,11 +206,12 @@ def _loss4d(
         idx = t0 + s * np.arange(p + f)
         rgb.append(ep["rgb"][idx])
         depth.append(ep["depth"][idx])
-    rgb_t, depth_t = torch.from_numpy(np.stack(rgb)), torch.from_numpy(np.stack(depth))
+    rgb_t = torch.from_numpy(np.stack(rgb)).to(cfg.device)
+    depth_t = torch.from_numpy(np.stack(depth)).to(cfg.device)
     b = len(picks)
     with torch.no_grad():
         voxels = enc(rgb_t.flatten(0, 1)).reshape(b, p + f, *enc.voxel_shape)
-    times = torch.arange(1, f + 1, dtype=torch.float32).repeat(b, 1) * s * 0.1
+    times = torch.arange(1, f + 1, dtype=torch.float32, device=cfg.device).repeat(b, 1) * s * 0.1
     pred = model(voxels[:, :p], times)
     vox_l1 = Encoder4D.voxel_l1(pred, voxels[:, p:])
     render, info = enc.render_loss(pred.flatten(0, 1), rgb_t[:, p:].flatten(0, 1),

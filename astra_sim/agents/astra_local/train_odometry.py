@@ -3,7 +3,8 @@
 Both train on the same windows of a collected dataset with the same encoder, optimiser and
 budget, with L1 on the relative pose of the last step. A run is a pure function of its
 config (seeded batches and initialisation); the checkpoint stores the config with the
-weights so evaluation rebuilds the exact model.
+weights so evaluation rebuilds the exact model. ``ray.workers > 1`` trains on Ray Train
+(``train_runtime``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,16 @@ from torch import nn
 from astra_sim.agents.astra_local.encoder3d import Encoder3D, Encoder3DConfig
 from astra_sim.agents.astra_local.odometry import OdometryConfig, OdometryHead, pose_l1
 from astra_sim.agents.astra_local.odometry_data import OdometryChunks, load_episodes
+from astra_sim.agents.astra_local.train_runtime import (
+    RayTrainConfig,
+    TrainLog,
+    average_gradients,
+    broadcast_parameters,
+    check_in_sync,
+    is_main,
+    launch,
+    world,
+)
 from astra_sim.agents.baselines.bev_odom import BevOdom, BevOdomConfig
 from astra_sim.core.fileio import atomic_write
 from astra_sim.core.recipe import from_dict, to_dict
@@ -49,7 +60,9 @@ class OdometryTrainConfig:
     episodes: use the first n episodes of ``data`` (0: all).
     seed: initialisation and batch order.
     log_every: steps between log lines.
-    threads: torch CPU threads.
+    threads: torch CPU threads (per worker).
+    device: ``cpu`` or ``cuda`` (with Ray, each worker's own GPU).
+    ray: Ray Train workers (``ray.workers > 1``); each draws ``batch_size`` chunks a step.
     """
 
     method: str = "astra"
@@ -68,6 +81,8 @@ class OdometryTrainConfig:
     seed: int = 0
     log_every: int = 25
     threads: int = 1
+    device: str = "cpu"
+    ray: RayTrainConfig = field(default_factory=RayTrainConfig)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -141,50 +156,83 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, OdometryTrainConfig]:
 
 
 def train(cfg: OdometryTrainConfig, chunks: OdometryChunks | None = None) -> dict[str, Any]:
-    """Train, save ``out/model.pt`` and return the log (losses, steps done, seconds)."""
+    """Train, save ``out/model.pt`` and return the log (losses, steps done, seconds).
+
+    With ``cfg.ray.workers > 1`` on Ray Train (each worker loads the data itself unless
+    ``chunks`` is given, which is then sent to every worker).
+    """
+    return launch(
+        lambda c: _train_worker(c, chunks), cfg, cfg.ray, cfg.out, f"odometry-{cfg.method}"
+    )
+
+
+def _train_worker(cfg: OdometryTrainConfig, chunks: OdometryChunks | None) -> dict[str, Any]:
     torch.set_num_threads(cfg.threads)
+    rank, size = world()
     model = build_model(cfg)
     if cfg.init_encoder and getattr(model, "encoder", None) is not None:
         state = torch.load(cfg.init_encoder, map_location="cpu", weights_only=True)
         model.encoder.load_state_dict(state["encoder"])
+    model.to(cfg.device)
+    broadcast_parameters(model)
     if chunks is None:
         n = list(range(cfg.episodes)) if cfg.episodes else None
         chunks = OdometryChunks(load_episodes(cfg.data, cfg.encoder.vit.image_size, n), cfg.chunk)
-    rng = make_rng(cfg.seed, "odometry/batches")
+    # Rank 0 draws the stream a single process draws; other workers their own.
+    stream = ("odometry/batches",) if rank == 0 else ("odometry/batches", rank)
+    rng = make_rng(cfg.seed, *stream)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 20) * 0.5 * (1 + math.cos(math.pi * s / cfg.steps))
     )
     log: list[dict[str, float]] = []
+    bar = TrainLog(Path(cfg.out) / "tb", cfg.steps, f"train {cfg.method}")
     start = time.monotonic()
     step = 0
     model.train()
     for step in range(1, cfg.steps + 1):
-        loss, info = model.loss(chunks.sample(cfg.batch_size, rng))
+        batch = {k: v.to(cfg.device) for k, v in chunks.sample(cfg.batch_size, rng).items()}
+        loss, info = model.loss(batch)
         opt.zero_grad()
         loss.backward()
+        average_gradients(model.parameters())
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
         minutes = (time.monotonic() - start) / 60
-        if step % cfg.log_every == 0 or step == 1:
+        shown = step % cfg.log_every == 0 or step == 1
+        bar.step(step, {**info, "lr": sched.get_last_lr()[0]}, show=shown)
+        if shown:
             log.append({"step": step, "minutes": round(minutes, 2), **info})
-            print(f"[{cfg.method}] step {step} {info} {minutes:.1f} min", flush=True)
-        if cfg.max_minutes and minutes >= cfg.max_minutes:
+        # Every worker must stop at the same step: rank 0's clock decides.
+        if cfg.max_minutes and _stop_all(minutes >= cfg.max_minutes):
             break
-    out = Path(cfg.out)
-    save_checkpoint(model.eval(), cfg, out / "model.pt")
+    bar.close()
+    check_in_sync(model)
     result = {
         "method": cfg.method,
         "modalities": cfg.odometry.modalities if cfg.method == "astra" else ["vision"],
         "steps_done": step,
+        "workers": size,
         "seconds": round(time.monotonic() - start, 1),
         "train_steps_in_data": len(chunks),
         "parameters": sum(p.numel() for p in model.parameters()),
         "log": log,
     }
-    atomic_write(out / "train_log.json", json.dumps(result, indent=1).encode())
+    if is_main():
+        out = Path(cfg.out)
+        save_checkpoint(model.eval().cpu(), cfg, out / "model.pt")
+        atomic_write(out / "train_log.json", json.dumps(result, indent=1).encode())
     return result
+
+
+def _stop_all(stop: bool) -> bool:
+    """Rank 0's decision, the same on every worker (the local decision outside Ray)."""
+    if world()[1] == 1:
+        return stop
+    flag = torch.tensor([float(stop)])
+    torch.distributed.broadcast(flag, src=0)
+    return bool(flag.item())
 
 
 def main(argv: list[str] | None = None) -> None:

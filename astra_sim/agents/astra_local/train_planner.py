@@ -5,6 +5,8 @@ split into train and validation), the model, the loop (AdamW, seeded batches and
 then an offline validation: the mean step error of sampled plans against the
 demonstration (ADE of the integrated poses) and the fraction of plans whose poses come
 within the robot radius of a blocked cell on the privileged ESDF (offline collision rate).
+``ray.workers > 1`` trains on Ray Train (``train_runtime``); TensorBoard events go to
+``<out without .pt>.tb/``.
 
     python -m astra_sim.agents.astra_local.train_planner \
         --recipe agents/astra_local_planner_small.yaml planner.head=act out=outputs/act.pt
@@ -30,6 +32,16 @@ from astra_sim.agents.astra_local.plan_data import (
     save_samples,
 )
 from astra_sim.agents.astra_local.planner import PlannerBase, PlannerConfig, build_planner
+from astra_sim.agents.astra_local.train_runtime import (
+    RayTrainConfig,
+    TrainLog,
+    average_gradients,
+    broadcast_parameters,
+    check_in_sync,
+    is_main,
+    launch,
+    world,
+)
 from astra_sim.core.recipe import load_recipe, to_dict
 
 
@@ -45,8 +57,9 @@ class TrainPlannerConfig:
         steps, batch_size, lr, weight_decay: the optimisation.
         val_fraction: share of episodes held out for validation.
         robot_radius: metres; an offline plan collides where the ESDF falls below it.
-        threads: torch CPU threads.
+        threads: torch CPU threads (per worker).
         device: cpu or cuda.
+        ray: Ray Train workers (``ray.workers > 1``); each draws ``batch_size`` a step.
         seed: batches, noise and initialisation.
         log_every: steps between log lines.
     """
@@ -65,6 +78,7 @@ class TrainPlannerConfig:
     device: str = "cpu"
     seed: int = 0
     log_every: int = 50
+    ray: RayTrainConfig = field(default_factory=RayTrainConfig)
 
     def __post_init__(self) -> None:
         if isinstance(self.planner, dict):
@@ -123,50 +137,61 @@ def evaluate(
 
 def train(cfg: TrainPlannerConfig) -> dict[str, Any]:
     """Train, save the checkpoint to ``cfg.out`` and return the summary."""
-    torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)  # parameter initialisation
-    # ---- data
     path = Path(cfg.data_path)
-    if path.is_file():
-        arrays = load_samples(path)
-    else:
+    if not path.is_file():  # built once here, not by every Ray worker
         arrays = build_samples(cfg.data, cfg.planner.bev, cfg.planner.horizon, cfg.planner.step_dt)
         save_samples(arrays, path)
+    name = f"planner-{cfg.planner.head}"
+    return launch(_train_worker, cfg, cfg.ray, Path(cfg.out).parent, name)
+
+
+def _train_worker(cfg: TrainPlannerConfig) -> dict[str, Any]:
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)  # parameter initialisation
+    rank, size = world()
+    # ---- data
+    arrays = load_samples(Path(cfg.data_path))
     train_idx, val_idx = split_episodes(arrays["episode"], cfg.val_fraction, cfg.seed)
     # ---- model
     model = build_planner(cfg.planner).to(cfg.device)
+    broadcast_parameters(model)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=max(cfg.steps, 1))
-    rng = np.random.default_rng(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    # Rank 0 draws what a single process draws; other workers their own streams.
+    rng = np.random.default_rng(cfg.seed if rank == 0 else [cfg.seed, rank])
+    gen = torch.Generator().manual_seed(cfg.seed + 1_000_003 * rank)
     # ---- loop
     history, start = [], time.time()
+    bar = TrainLog(Path(cfg.out).with_suffix(".tb"), cfg.steps, f"train {cfg.planner.head}")
     for step in range(cfg.steps):
         batch = to_batch(arrays, rng.choice(train_idx, cfg.batch_size), cfg.device)
         loss, info = model.loss(batch, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        average_gradients(model.parameters())
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
         history.append(info)
-        if cfg.log_every and (step % cfg.log_every == 0 or step == cfg.steps - 1):
-            recent = {k: np.mean([h[k] for h in history[-cfg.log_every :] if k in h])
-                      for k in info}  # fmt: skip
-            print(f"step {step:5d} " + " ".join(f"{k}={v:.4f}" for k, v in recent.items()),
-                  flush=True)  # fmt: skip
+        shown = bool(cfg.log_every) and (step % cfg.log_every == 0 or step == cfg.steps - 1)
+        bar.step(step, info, show=shown)
+    bar.close()
+    check_in_sync(model)
     # ---- validation and checkpoint
     summary: dict[str, Any] = {
         "head": cfg.planner.head,
         "esdf_loss": cfg.planner.esdf.enabled,
         "steps": cfg.steps,
         "batch_size": cfg.batch_size,
+        "workers": size,
         "train_samples": len(train_idx),
         "val_samples": len(val_idx),
         "train_seconds": round(time.time() - start, 1),
         "first_loss": float(np.mean([h["loss/total"] for h in history[:20]])) if history else None,
         "last_loss": float(np.mean([h["loss/total"] for h in history[-20:]])) if history else None,
     }
+    if not is_main():
+        return summary
     if len(val_idx):
         summary.update(evaluate(model, arrays, val_idx, cfg.robot_radius, cfg.seed))
     save_checkpoint(model, cfg, summary)

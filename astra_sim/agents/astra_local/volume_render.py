@@ -101,11 +101,15 @@ class VolumeRenderer(nn.Module):
     def sample_rays(
         self, batch: int, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Random valid (camera, flat pixel) pairs, (B, R) each, drawn from ``generator``."""
+        """Random valid (camera, flat pixel) pairs, (B, R) each, drawn from ``generator``.
+
+        The generator is a CPU one on any device (as the planners' noise), so a seed draws
+        the same rays on CPU and GPU.
+        """
         h, w = self.valid.shape[1:]
         flat = self.valid.reshape(-1).nonzero().squeeze(1)
         pick = torch.randint(len(flat), (batch, self.cfg.rays), generator=generator)
-        idx = flat[pick]
+        idx = flat[pick.to(flat.device)]
         return idx // (h * w), idx % (h * w)
 
     def loss(
@@ -126,7 +130,7 @@ class VolumeRenderer(nn.Module):
         cam, pix = self.sample_rays(b, generator)
         out = self.render(voxels, cam, pix)
         n, h, w = self.valid.shape
-        rows = torch.arange(b)[:, None]
+        rows = torch.arange(b, device=cam.device)[:, None]
         true_rgb = rgb.reshape(b, n * h * w, 3)[rows, cam * h * w + pix]
         true_d = depth.reshape(b, n * h * w)[rows, cam * h * w + pix]
         true_range = true_d / self.factor.reshape(-1)[cam * h * w + pix].clamp(min=1e-3)
