@@ -13,19 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from astra_sim.core.shipped import shipped_checkpoints
 
-def _checkpoints() -> Path:
-    """``agents/checkpoints`` under the working directory, else beside the package (a
-    source checkout, as in an editable install), so the defaults work from anywhere there."""
-    here = Path("agents/checkpoints")
-    if here.is_dir():
-        return here
-    import astra_sim
-
-    return Path(astra_sim.__file__).resolve().parents[1] / "agents" / "checkpoints"
-
-
-CHECKPOINTS = _checkpoints()
+CHECKPOINTS = shipped_checkpoints()
 
 
 def add_parser(sub: Any) -> None:

@@ -1,10 +1,12 @@
 """``astra-sim eval odometry``: odometry methods on the same held-out trajectories.
 
 Writes ``DIR/summary.json`` (``{method: {rte_percent, rre_deg_per_10m, ate_m}}``),
-``details.json`` and ``table.md``. The learned methods load the checkpoints that
-``python -m astra_sim.agents.astra_local.train_odometry`` writes; dead reckoning uses the
-robot's calibrated wheel radius and track width. The held-out data is a collected dataset
-on scenes no model trained on, e.g.::
+``details.json`` and ``table.md``. The learned methods load the checkpoints shipped in
+``agents/checkpoints/odometry/<method>/model.pt`` (or ``--runs``/``--model``: what
+``astra-sim train local --recipe agents/astra_local_odometry_small.yaml`` writes); dead
+reckoning uses the robot's calibrated wheel radius and track width. The held-out data is a
+collected dataset on scenes no model trained on; when ``--data`` does not exist yet it is
+collected first (about a minute), with the settings of this command::
 
     astra-sim collect --recipe train/collect_pointnav.yaml --out outputs/data/odometry_test \\
         'env.scene_seeds=[8,9]' env.seed=1000 env.episodes=24 'features=[rgb,imu,wheel]'
@@ -17,13 +19,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+from astra_sim.core.shipped import shipped_checkpoints
+
 LEARNED = ("bev_odom", "vision", "vision_imu", "vision_imu_wheel")
 CLASSICAL = ("wheel_dr", "wheel_gyro_dr")
 METHODS = (*LEARNED, *CLASSICAL)
-DEFAULT_RUNS = Path("outputs/odometry")
+DEFAULT_RUNS = shipped_checkpoints() / "odometry"
+HELD_OUT = [
+    "env.scene_seeds=[8,9]",
+    "env.seed=1000",
+    "env.episodes=24",
+    "features=[rgb,imu,wheel]",
+    "ray.workers=0",
+]
+"""The held-out odometry set: scene seeds no recipe trains on, expert episodes with noise."""
 TRAIN_HINT = (
-    "python -m astra_sim.agents.astra_local.train_odometry --recipe "
-    "agents/astra_local_odometry_small.yaml data=TRAIN_DATA out={out}"
+    "astra-sim train local --recipe agents/astra_local_odometry_small.yaml "
+    "data=TRAIN_DATA out={out}"
 )
 
 
@@ -33,7 +45,7 @@ def add_parser(sub: Any) -> None:
         "--data",
         type=Path,
         default=Path("outputs/data/odometry_test"),
-        help="held-out dataset folder (astra-sim collect)",
+        help="held-out dataset folder (astra-sim collect); collected first if missing",
     )
     p.add_argument("--out", type=Path, required=True, help="report folder (summary.json)")
     p.add_argument(
@@ -45,7 +57,8 @@ def add_parser(sub: Any) -> None:
         "--runs",
         type=Path,
         default=DEFAULT_RUNS,
-        help="folder with one training run per learned method: RUNS/<method>/model.pt",
+        help="folder with one training run per learned method: RUNS/<method>/model.pt "
+        "(default: the shipped checkpoints)",
     )
     p.add_argument(
         "--model",
@@ -99,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     if unknown or not methods:
         raise ValueError(f"unknown odometry methods {unknown}; valid: {', '.join(METHODS)}")
     if not (args.data / "meta" / "info.json").is_file():
-        raise FileNotFoundError(f"held-out dataset {args.data} does not exist (see --help)")
+        collect_held_out(args.data)
     paths = checkpoints(args, methods)
     models = {name: load_checkpoint(path) for name, path in paths.items()}
     sizes = {cfg.encoder.vit.image_size for _, cfg in models.values()}
@@ -135,4 +148,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["METHODS", "add_parser", "run"]
+def collect_held_out(out: Path) -> None:
+    """Collect the held-out odometry set into ``out`` (``HELD_OUT`` settings)."""
+    from astra_sim.core.recipe import load_recipe
+    from astra_sim.distributed.collect import collect
+    from astra_sim.distributed.config import CollectConfig
+
+    recipe = shipped_checkpoints().parents[1] / "train" / "collect_pointnav.yaml"
+    print(f"held-out dataset {out} does not exist: collecting it ({' '.join(HELD_OUT)})")
+    collect(load_recipe(CollectConfig, recipe, [*HELD_OUT, f"out={out}"]))
+
+
+__all__ = ["HELD_OUT", "METHODS", "add_parser", "collect_held_out", "run"]
