@@ -26,7 +26,6 @@ import numpy as np
 
 from astra_sim.physics.base import BodyState
 
-
 SLIP_FIELDS = (
     "noise_std",
     "slip_ratio",
