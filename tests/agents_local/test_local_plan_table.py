@@ -23,3 +23,19 @@ def test_rows_per_kind_and_overall(tmp_path):
     assert planner_rows("flow", tmp_path, tmp_path)[-1]["episodes"] == 6  # folders pool
     table = format_table(rows)
     assert table.count("\n") == 2 + 2  # header, rule, home, office, all
+
+
+def test_paired_comparison_counts_discordant_episodes():
+    from astra_sim.agents.astra_local.plan_table import paired
+
+    a = [{"episode_id": f"e{i}", "collisions": int(i < 12)} for i in range(20)]
+    b = [{"episode_id": f"e{i}", "collisions": int(i < 2)} for i in range(20)]
+    b.append({"episode_id": "only-b", "collisions": 1})  # not common: ignored
+    r = paired(a, b)
+    assert r["episodes"] == 20
+    assert r["collision_rate_a"] == 0.6 and r["collision_rate_b"] == 0.1
+    assert (r["only_a_collided"], r["only_b_collided"]) == (10, 0)
+    assert r["mcnemar_p"] == pytest.approx(2 * 0.5**10)  # exact two-sided binomial
+    assert paired(a, a)["mcnemar_p"] == 1.0
+    with pytest.raises(ValueError, match="no episode"):
+        paired(a, [{"episode_id": "x", "collisions": 0}])

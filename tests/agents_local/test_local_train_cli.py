@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from astra_sim.cli.main import main
 from astra_sim.cli.train_local import recipe_kind
 
 AGENTS = Path(__file__).resolve().parents[2] / "agents"
+TRAIN = Path(__file__).resolve().parents[2] / "train"
 
 
 @pytest.mark.parametrize("kind", ["planner", "odometry", "encoder"])
@@ -37,3 +39,36 @@ def test_planner_agent_aliases_resolve_and_need_a_checkpoint():
         assert callable(getattr(importlib.import_module(module), cls)), alias
         with pytest.raises(ValueError, match="checkpoint"):
             AgentConfig(name=alias)
+
+
+def test_eval_nav_agent_flags_default_to_the_shipped_planner():
+    import argparse
+
+    from astra_sim.cli import eval_nav
+
+    parser = argparse.ArgumentParser()
+    eval_nav.add_parser(parser.add_subparsers(dest="cmd"))
+
+    def overrides(*argv: str) -> list[str]:
+        return eval_nav.agent_overrides(parser.parse_args(["nav", *argv]))
+
+    shipped = overrides("--agent", "planner")
+    assert shipped[0] == "agent.name=planner"
+    path = shipped[1].removeprefix("agent.checkpoint=")
+    assert path.endswith("planner/flow_esdf.pt") and Path(path).is_file()
+    assert overrides("--agent", "planner", "--checkpoint", "x.pt")[1] == "agent.checkpoint=x.pt"
+    assert len(overrides("--agent", "planner", "agent.checkpoint=y.pt")) == 1
+    assert overrides("--agent", "expert") == ["agent.name=expert"]
+    assert overrides() == []
+
+
+def test_shipped_planner_drives_in_closed_loop(tmp_path):
+    out = tmp_path / "report"
+    code = main([
+        "eval", "nav", "--recipe", str(TRAIN / "eval_pointnav.yaml"), "--agent",
+        "planner_fallback", "--out", str(out), "ray.workers=0", "env.episodes=1",
+        "env.max_steps=15", "env.max_geodesic=3.0", "plots=false", "env.scenes=[office]",
+    ])  # fmt: skip
+    assert code == 0
+    episode = json.loads((out / "episodes.jsonl").read_text().splitlines()[0])
+    assert episode["steps"] > 0 and episode["path_length"] > 0

@@ -52,7 +52,10 @@ class FlowMatchingPlanner(PlannerBase):
         fm = ((v - (x1 - x0)) ** 2).mean()
         info = {"loss/flow": float(fm.detach())}
         x1_hat = x_t + (1 - t[:, None, None]) * v
-        total = fm + self.esdf_term(x1_hat, batch, info)
+        # The one-step estimate of the clean plan is only as good as the signal in x_t
+        # (a share t of it): weight its clearance penalty by t, as the diffusion head
+        # weights by its signal fraction, so near-pure-noise guesses do not bend the flow.
+        total = fm + self.esdf_term(x1_hat, batch, info, sample_weight=t)
         info["loss/total"] = float(total.detach())
         return total, info
 

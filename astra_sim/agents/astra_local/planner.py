@@ -154,7 +154,8 @@ class SceneEncoder(nn.Module):
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal embedding (B, dim) of flow times / diffusion steps in [0, 1] (scaled x1000)."""
     half = dim // 2
-    freqs = torch.exp(-torch.arange(half, dtype=torch.float32) * (9.21 / max(half - 1, 1)))
+    freqs = torch.arange(half, dtype=torch.float32, device=t.device)
+    freqs = torch.exp(-freqs * (9.21 / max(half - 1, 1)))
     args = 1000.0 * t[:, None].float() * freqs[None]
     return torch.cat([torch.sin(args), torch.cos(args)], dim=-1)
 
