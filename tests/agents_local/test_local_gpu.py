@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_local_enc_train import tiny_config, tiny_episodes
 from test_local_odom_models import slipping_episode, tiny_encoder, tiny_odometry
 from test_local_train_ray import planner_samples
 
@@ -51,22 +52,8 @@ def test_odometry_trains_on_the_gpu(tmp_path):
 
 
 def test_encoder_trains_on_the_gpu(tmp_path):
-    rng = np.random.default_rng(0)
-    episodes = [
-        {
-            "rgb": rng.integers(0, 256, (8, 4, 32, 32, 3), dtype=np.uint8),
-            "depth": rng.uniform(0.5, 4.0, (8, 4, 32, 32)).astype(np.float32),
-        }
-        for _ in range(2)
-    ]
-    tiny = {
-        "out": str(tmp_path), "steps": 3, "batch_size": 2, "futures": 2, "spacing": 2,
-        "device": "cuda",
-        "encoder": {"vit": {"image_size": 32, "dim": 16, "depth": 1}, "feat_dim": 8,
-                    "grid": {"extent": 2.0, "cell": 0.5, "z_cells": 2}, "depth_bins": 8,
-                    "render": {"rays": 32, "samples": 8}},
-        "encoder4d": {"past": 2, "hidden": 16, "heads": 2, "dit_blocks": 1},
-    }  # fmt: skip
+    episodes = tiny_episodes()
+    tiny = tiny_config(tmp_path, device="cuda")
     log3 = train_encoder(from_dict(EncoderTrainConfig, tiny), episodes)
     log4 = train_encoder(from_dict(EncoderTrainConfig, {**tiny, "stage": "4d"}), episodes)
     for log in (log3, log4):

@@ -48,16 +48,32 @@ class FlowMatchingPlanner(PlannerBase):
         x0 = randn(tuple(x1.shape), generator, x1)
         t = rand((b,), generator, x1)
         x_t = (1 - t[:, None, None]) * x0 + t[:, None, None] * x1
-        v = self.velocity(x_t, t, self.encoder(batch))
+        memory = self.encoder(batch)
+        v = self.velocity(x_t, t, memory)
         fm = ((v - (x1 - x0)) ** 2).mean()
         info = {"loss/flow": float(fm.detach())}
-        x1_hat = x_t + (1 - t[:, None, None]) * v
-        # The one-step estimate of the clean plan is only as good as the signal in x_t
-        # (a share t of it): weight its clearance penalty by t, as the diffusion head
-        # weights by its signal fraction, so near-pure-noise guesses do not bend the flow.
-        total = fm + self.esdf_term(x1_hat, batch, info, sample_weight=t)
+        if self.cfg.flow_esdf_rollout and self.cfg.esdf.enabled:
+            total = fm + self.esdf_term(self.rollout(x_t, t, v, memory), batch, info)
+        else:
+            x1_hat = x_t + (1 - t[:, None, None]) * v
+            # The one-step estimate of the clean plan is only as good as the signal in
+            # x_t (a share t of it): weight its clearance penalty by t, as the diffusion
+            # head weights by its signal fraction, so near-noise guesses do not bend it.
+            total = fm + self.esdf_term(x1_hat, batch, info, sample_weight=t)
         info["loss/total"] = float(total.detach())
         return total, info
+
+    def rollout(
+        self, x_t: torch.Tensor, t: torch.Tensor, v: torch.Tensor, memory: torch.Tensor
+    ) -> torch.Tensor:
+        """The clean plan sampling would reach from (x_t, t): Euler steps to t = 1, with
+        gradients (the first reuses the flow ``v`` already predicted at t)."""
+        n = self.cfg.ode_steps
+        dt = ((1 - t) / n)[:, None, None]
+        x = x_t + dt * v
+        for k in range(1, n):
+            x = x + dt * self.velocity(x, t + k * dt[:, 0, 0], memory)
+        return x
 
     @torch.no_grad()
     def sample(

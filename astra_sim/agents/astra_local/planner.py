@@ -47,6 +47,9 @@ class PlannerConfig:
         patch: BEV cells per patch side (tokens = 2 * (size / patch)^2).
         step_scale: (dx, dy, dyaw) divisors that bring steps to about unit scale.
         ode_steps: Euler steps of flow-matching sampling.
+        flow_esdf_rollout: flow head: for the ESDF loss, estimate the clean plan by
+            integrating the learned flow from the flow state to t = 1 in ``ode_steps``
+            Euler steps (what sampling returns), not by one step.
         diffusion_steps / sample_steps: DDPM training steps / DDIM sampling steps.
         kl_weight, latent_dim: ACT's CVAE.
         bev: the input grid (channels and geometry, shared with the ESDF crops).
@@ -65,6 +68,7 @@ class PlannerConfig:
     patch: int = 4
     step_scale: list[float] = field(default_factory=lambda: [0.25, 0.05, 0.4])
     ode_steps: int = 4
+    flow_esdf_rollout: bool = False
     diffusion_steps: int = 50
     sample_steps: int = 5
     kl_weight: float = 10.0
