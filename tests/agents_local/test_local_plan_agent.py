@@ -55,6 +55,23 @@ def test_build_samples_is_deterministic():
         np.testing.assert_array_equal(a[key], b[key])
 
 
+def test_pushes_drive_off_course_and_never_become_labels():
+    """A pushed episode leaves the expert's line, and no kept sample's planned horizon
+    holds a push step (its label would be the push, not the expert)."""
+    from astra_sim.agents.astra_local.bev_input import BevConfig
+
+    bev = BevConfig(size=16, cell_size=0.3, pixel_stride=4)
+    plain = PlanDataConfig(scenes=["home"], scene_seeds=[0], episodes=1, max_steps=40)
+    pushed = PlanDataConfig(**{**plain.__dict__, "push_prob": 0.2, "push_steps": 4})
+    a = build_samples(plain, bev, 8, 0.25)
+    b = build_samples(pushed, bev, 8, 0.25)
+    assert 0 < len(b["steps"]) < len(a["steps"])  # windows with a push are dropped
+    assert not np.array_equal(a["goal"][: len(b["goal"])], b["goal"])  # it went elsewhere
+    always = PlanDataConfig(**{**plain.__dict__, "push_prob": 1.0, "push_steps": 50})
+    with pytest.raises(ValueError, match="push"):
+        build_samples(always, bev, 8, 0.25)  # every horizon holds a push: nothing to learn
+
+
 def test_checkpoint_roundtrip_and_missing_file(checkpoint, tmp_path):
     cfg, _ = checkpoint
     model = load_planner(cfg.out)

@@ -5,7 +5,11 @@ from the rig's depth, the body velocity, the local goal in the robot frame) and 
 trained towards (the next ``horizon`` relative steps of the demonstrator's own executed
 trajectory, every ``step_dt`` seconds) plus the privileged robot-centred ESDF crop the
 masked loss reads. The demonstrator is the geodesic expert with Gaussian action noise, so
-the data shows it recentring from small offsets, not only the ideal line.
+the data shows it recentring from small offsets, not only the ideal line. With
+``push_prob`` > 0 it is also pushed off course now and then (DART-style: a fixed-speed arc
+of random sign for ``push_steps``), often into contact with obstacles; the steps of a push
+are never labels (a sample is kept only if no push falls in its planned horizon), so the
+data shows the expert's recovery from states that demonstrations alone never reach.
 
 The local goal stands in for Astra-Global's subgoal: the point ``local_goal_distance``
 metres along the geodesic shortest path to the goal (the goal itself when nearer). The
@@ -40,6 +44,9 @@ class PlanDataConfig:
         max_steps: control steps per episode at most.
         every: keep every n-th step as a sample.
         action_noise: std of Gaussian noise on the expert's (v, w).
+        push_prob: chance per control step that a push off course starts (0: none).
+        push_steps: control steps a push lasts.
+        push_command: (v, |w|) of a push; the sign of w is drawn per push.
         min_geodesic / max_geodesic: start-goal geodesic range (m).
         local_goal_distance: metres along the shortest path of the local goal.
         seed: episode i's seeds derive from (seed, i).
@@ -51,6 +58,9 @@ class PlanDataConfig:
     max_steps: int = 300
     every: int = 1
     action_noise: list[float] = field(default_factory=lambda: [0.05, 0.15])
+    push_prob: float = 0.0
+    push_steps: int = 6
+    push_command: list[float] = field(default_factory=lambda: [0.4, 1.0])
     min_geodesic: float = 2.0
     max_geodesic: float = 12.0
     local_goal_distance: float = 2.5
@@ -122,7 +132,7 @@ def build_samples(
         lifter = DepthLifter(base.sim.rig, bev)
         expert = ExpertAgent(base.sim.scene)
         expert.reset(info["pose"], base.episode.goal.positions)
-        poses, frames = [info["pose"].copy()], []
+        poses, frames, pushed, push_left = [info["pose"].copy()], [], [], 0
         for _ in range(cfg.max_steps):
             b, o = lifter(obs["depth"])
             frames.append((b, o, info["velocity"].astype(np.float32),
@@ -132,6 +142,13 @@ def build_samples(
             if expert.done:
                 break
             command = command + rng.normal(0.0, cfg.action_noise)
+            if push_left == 0 and cfg.push_prob > 0 and rng.random() < cfg.push_prob:
+                push_left = cfg.push_steps
+                v, w = cfg.push_command
+                push = np.array([v, w * rng.choice([-1.0, 1.0])])
+            pushed.append(push_left > 0)
+            if push_left > 0:
+                command, push_left = push, push_left - 1
             space = env.action_space
             action = np.clip(command, space.low, space.high).astype(np.float32)
             obs, _, terminated, truncated, info = env.step(action)
@@ -140,7 +157,11 @@ def build_samples(
                 break
         poses_arr = np.asarray(poses)
         stride = step_dt * base.sim_config.control_hz
+        window = int(np.ceil(horizon * stride))
+        pushed_arr = np.asarray([*pushed, False], bool)
         for t in range(0, len(frames), cfg.every):
+            if pushed_arr[t : t + window].any():
+                continue  # a push in the planned horizon: the label would be the push
             b, o, v, g, e = frames[t]
             for key, value in zip(("bev", "occupancy", "velocity", "goal", "esdf"),
                                   (b, o, v, g, e), strict=True):  # fmt: skip
@@ -149,6 +170,11 @@ def build_samples(
             out["episode"].append(np.int32(i))
     for env in envs.values():
         env.close()
+    if not out["steps"]:
+        raise ValueError(
+            "no planner sample: every step's planned horizon held a push (lower "
+            f"data.push_prob={cfg.push_prob} or data.push_steps={cfg.push_steps})"
+        )
     arrays = {k: np.stack(v) for k, v in out.items()}
     arrays["bev"] = arrays["bev"].astype(np.float16)
     arrays["esdf"] = arrays["esdf"].astype(np.float16)
