@@ -30,6 +30,8 @@ from astra_sim.agents.astra_local.train_runtime import (
     check_in_sync,
     is_main,
     launch,
+    rank_seed,
+    rank_stream,
     world,
 )
 from astra_sim.core.fileio import atomic_write
@@ -129,12 +131,11 @@ def _train_worker(
 ) -> dict[str, Any]:
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    rank, size = world()
+    _, size = world()
     if episodes is None:
         episodes = load_frames(cfg.data, cfg.encoder.vit.image_size, cfg.episodes)
-    # Rank 0 draws what a single process draws; other workers their own streams.
-    rng = make_rng(cfg.seed, "encoder", cfg.stage, *((rank,) if rank else ()))
-    gen = torch.Generator().manual_seed(cfg.seed + 1_000_003 * rank)
+    rng = make_rng(cfg.seed, "encoder", cfg.stage, *rank_stream())
+    gen = torch.Generator().manual_seed(rank_seed(cfg.seed))
     out = Path(cfg.out)
     if cfg.stage == "3d":
         enc = Encoder3D(cfg.encoder)

@@ -31,6 +31,8 @@ from astra_sim.agents.astra_local.train_runtime import (
     check_in_sync,
     is_main,
     launch,
+    rank_stream,
+    stop_together,
     world,
 )
 from astra_sim.agents.baselines.bev_odom import BevOdom, BevOdomConfig
@@ -168,7 +170,7 @@ def train(cfg: OdometryTrainConfig, chunks: OdometryChunks | None = None) -> dic
 
 def _train_worker(cfg: OdometryTrainConfig, chunks: OdometryChunks | None) -> dict[str, Any]:
     torch.set_num_threads(cfg.threads)
-    rank, size = world()
+    _, size = world()
     model = build_model(cfg)
     if cfg.init_encoder and getattr(model, "encoder", None) is not None:
         state = torch.load(cfg.init_encoder, map_location="cpu", weights_only=True)
@@ -178,9 +180,7 @@ def _train_worker(cfg: OdometryTrainConfig, chunks: OdometryChunks | None) -> di
     if chunks is None:
         n = list(range(cfg.episodes)) if cfg.episodes else None
         chunks = OdometryChunks(load_episodes(cfg.data, cfg.encoder.vit.image_size, n), cfg.chunk)
-    # Rank 0 draws the stream a single process draws; other workers their own.
-    stream = ("odometry/batches",) if rank == 0 else ("odometry/batches", rank)
-    rng = make_rng(cfg.seed, *stream)
+    rng = make_rng(cfg.seed, "odometry/batches", *rank_stream())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 20) * 0.5 * (1 + math.cos(math.pi * s / cfg.steps))
@@ -205,7 +205,7 @@ def _train_worker(cfg: OdometryTrainConfig, chunks: OdometryChunks | None) -> di
         if shown:
             log.append({"step": step, "minutes": round(minutes, 2), **info})
         # Every worker must stop at the same step: rank 0's clock decides.
-        if cfg.max_minutes and _stop_all(minutes >= cfg.max_minutes):
+        if cfg.max_minutes and stop_together(minutes >= cfg.max_minutes):
             break
     bar.close()
     check_in_sync(model)
@@ -224,15 +224,6 @@ def _train_worker(cfg: OdometryTrainConfig, chunks: OdometryChunks | None) -> di
         save_checkpoint(model.eval().cpu(), cfg, out / "model.pt")
         atomic_write(out / "train_log.json", json.dumps(result, indent=1).encode())
     return result
-
-
-def _stop_all(stop: bool) -> bool:
-    """Rank 0's decision, the same on every worker (the local decision outside Ray)."""
-    if world()[1] == 1:
-        return stop
-    flag = torch.tensor([float(stop)])
-    torch.distributed.broadcast(flag, src=0)
-    return bool(flag.item())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,6 +40,8 @@ from astra_sim.agents.astra_local.train_runtime import (
     check_in_sync,
     is_main,
     launch,
+    rank_seed,
+    rank_stream,
     world,
 )
 from astra_sim.core.recipe import load_recipe, to_dict
@@ -148,7 +150,7 @@ def train(cfg: TrainPlannerConfig) -> dict[str, Any]:
 def _train_worker(cfg: TrainPlannerConfig) -> dict[str, Any]:
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)  # parameter initialisation
-    rank, size = world()
+    _, size = world()
     # ---- data
     arrays = load_samples(Path(cfg.data_path))
     train_idx, val_idx = split_episodes(arrays["episode"], cfg.val_fraction, cfg.seed)
@@ -157,9 +159,8 @@ def _train_worker(cfg: TrainPlannerConfig) -> dict[str, Any]:
     broadcast_parameters(model)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=max(cfg.steps, 1))
-    # Rank 0 draws what a single process draws; other workers their own streams.
-    rng = np.random.default_rng(cfg.seed if rank == 0 else [cfg.seed, rank])
-    gen = torch.Generator().manual_seed(cfg.seed + 1_000_003 * rank)
+    rng = np.random.default_rng([cfg.seed, *rank_stream()])
+    gen = torch.Generator().manual_seed(rank_seed(cfg.seed))
     # ---- loop
     history, start = [], time.time()
     bar = TrainLog(Path(cfg.out).with_suffix(".tb"), cfg.steps, f"train {cfg.planner.head}")

@@ -59,6 +59,28 @@ def is_main() -> bool:
     return world()[0] == 0
 
 
+def rank_stream() -> tuple[int, ...]:
+    """Seed words that give each worker its own batches: none on rank 0, so rank 0 (and a
+    single process) draws exactly the stream it would draw without Ray."""
+    rank = world()[0]
+    return (rank,) if rank else ()
+
+
+def rank_seed(seed: int) -> int:
+    """A torch generator seed per worker (``seed`` itself on rank 0)."""
+    return seed + 1_000_003 * world()[0]
+
+
+def stop_together(stop: bool) -> bool:
+    """Rank 0's decision to stop, the same on every worker (the local one outside Ray),
+    so that no worker waits in an all-reduce its peers have left."""
+    if world()[1] == 1:
+        return stop
+    flag = torch.tensor([float(stop)])
+    torch.distributed.broadcast(flag, src=0)
+    return bool(flag.item())
+
+
 def broadcast_parameters(model: torch.nn.Module) -> None:
     """Make every worker start from rank 0's weights (a no-op outside a process group)."""
     if world()[1] > 1:
@@ -197,5 +219,8 @@ __all__ = [
     "check_in_sync",
     "is_main",
     "launch",
+    "rank_seed",
+    "rank_stream",
+    "stop_together",
     "world",
 ]
