@@ -2,17 +2,17 @@
 
 The planning heads read a scene as ``bev (B, C, X, Y)`` plus ``occupancy (B, X, Y)``, both
 robot-centred (axis 1 forward, axis 2 left; see ``esdf_loss`` for the cell convention). In
-Astra these come from the learned 4D encoder (voxel features collapsed over height, and an
-occupancy head). Until that encoder is trained, ``DepthLifter`` makes them from what the
-robot has, without learning: every valid depth pixel of the rig is lifted to a 3-D point in
-the base frame (the camera's ray times the range) and splatted into the grid.
+Astra the features come from the learned encoder (voxel features collapsed over height;
+``bev.features=encoder``, see ``plan_features``). ``DepthLifter`` makes them from what
+the robot has, without learning (``bev.features=depth``), and always makes the occupancy
+grid: every valid depth pixel of the rig is lifted to a 3-D point in the base frame (the
+camera's ray times the range) and splatted into the grid.
 
 Channels, each ``log1p(count) / log1p(norm_count)`` of the points falling in a cell:
 floor returns (below ``height_edges[0]``: free space seen), then one channel per height band
 between consecutive edges, then everything above the last edge. The occupancy grid marks
 cells holding a point inside the robot's height band [step_height, robot_height]: what the
-body would hit. Any encoder with the same output shapes can replace this one: the planner
-only reads ``bev_channels`` and the grid geometry from its config.
+body would hit. The planner only reads ``channels`` and the grid geometry from the config.
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ class BevConfig:
         robot_height: points higher than this do not block.
         norm_count: the count mapped to 1.0 (log scale), so features stay around [0, 1].
         pixel_stride: lift every n-th pixel along each image axis (speed).
+        features: what fills the BEV channels: ``depth`` (the height bands here) or
+            ``encoder`` (the learned 3D encoder's voxels; ``plan_features``).
+        encoder: with ``features=encoder``, the ``encoder3d.pt`` to read at training time
+            (the planner checkpoint then carries the encoder itself).
+        encoder_channels: the encoder's BEV channels; set from the encoder when loaded.
     """
 
     size: int = 32
@@ -46,8 +51,13 @@ class BevConfig:
     robot_height: float = 1.2
     norm_count: float = 64.0
     pixel_stride: int = 2
+    features: str = "depth"
+    encoder: str | None = None
+    encoder_channels: int = 0
 
     def __post_init__(self) -> None:
+        if self.features not in ("depth", "encoder"):
+            raise ValueError(f"bev.features must be 'depth' or 'encoder', got {self.features!r}")
         if self.size < 4 or self.size % 4:
             raise ValueError(f"bev.size must be a multiple of 4 and >= 4, got {self.size}")
         if self.cell_size <= 0:
@@ -59,6 +69,10 @@ class BevConfig:
 
     @property
     def channels(self) -> int:
+        if self.features == "encoder":
+            if self.encoder_channels < 1:
+                raise ValueError("bev.features=encoder: load the encoder first (load_bev_encoder)")
+            return self.encoder_channels
         return len(self.height_edges) + 1
 
     @property

@@ -15,22 +15,24 @@ The local goal stands in for Astra-Global's subgoal: the point ``local_goal_dist
 metres along the geodesic shortest path to the goal (the goal itself when nearer). The
 closed-loop agent computes it the same way (``local_goal``).
 
-Rendering here instead of reading a collected dataset keeps data building to one pass
-(the ESDF crops need the scene anyway); ``astra-sim collect`` shards hold the same depth,
-pose and goal, so a reader of those could feed ``build_samples`` as well.
+The same samples can come from an ``astra-sim collect`` dataset instead
+(``data.dataset``; ``plan_dataset``), which is how users train on data collected at scale.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 
-from astra_sim.agents.astra_local.bev_input import BevConfig, DepthLifter, local_esdf
+from astra_sim.agents.astra_local.bev_input import BevConfig, local_esdf
+from astra_sim.agents.astra_local.plan_features import Featurize, depth_featurizer
 from astra_sim.agents.expert import ExpertAgent
 from astra_sim.core.seeding import make_rng
+from astra_sim.render.rig import Rig
 
 
 @dataclass
@@ -50,6 +52,10 @@ class PlanDataConfig:
         min_geodesic / max_geodesic: start-goal geodesic range (m).
         local_goal_distance: metres along the shortest path of the local goal.
         seed: episode i's seeds derive from (seed, i).
+        dataset: an ``astra-sim collect`` folder (depth, plus rgb for encoder features) to
+            read instead of rendering; then only ``dataset_episodes`` and
+            ``local_goal_distance`` apply (the rest is the dataset's own recipe).
+        dataset_episodes: read the first n episodes of ``dataset`` (0: all).
     """
 
     scenes: list[str] = field(default_factory=lambda: ["home", "office", "warehouse"])
@@ -65,6 +71,8 @@ class PlanDataConfig:
     max_geodesic: float = 12.0
     local_goal_distance: float = 2.5
     seed: int = 0
+    dataset: str | None = None
+    dataset_episodes: int = 0
 
 
 def local_goal(grid, pose: np.ndarray, goal: np.ndarray, distance: float) -> np.ndarray:
@@ -108,11 +116,21 @@ def future_steps(poses: np.ndarray, t: int, horizon: int, stride: float) -> np.n
 
 
 def build_samples(
-    cfg: PlanDataConfig, bev: BevConfig, horizon: int, step_dt: float
+    cfg: PlanDataConfig,
+    bev: BevConfig,
+    horizon: int,
+    step_dt: float,
+    featurize: Callable[[Rig], Featurize] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Render ``cfg.episodes`` expert episodes into planner samples (arrays keyed as a batch)."""
+    """Render ``cfg.episodes`` expert episodes into planner samples (arrays keyed as a batch).
+
+    ``featurize(rig)`` gives the per-frame ``obs -> (bev, occupancy)`` (``plan_features``;
+    default: the depth lifter).
+    """
     import astra_sim.envs  # noqa: F401  (registers the envs)
 
+    factory = featurize or (lambda rig: depth_featurizer(rig, bev))
+    featurizers: dict[int, tuple[Rig, Featurize]] = {}
     envs: dict[str, gym.Env] = {}
     out: dict[str, list[np.ndarray]] = {k: [] for k in
            ("bev", "occupancy", "velocity", "goal", "steps", "esdf", "episode")}  # fmt: skip
@@ -129,12 +147,15 @@ def build_samples(
         base = env.unwrapped
         grid = base.sim.scene.navgrid()
         goal = np.asarray(base.episode.goal.positions[0], np.float64)
-        lifter = DepthLifter(base.sim.rig, bev)
+        rig = base.sim.rig
+        if id(rig) not in featurizers:  # keep the rig alive with its featurizer
+            featurizers[id(rig)] = (rig, factory(rig))
+        frame_features = featurizers[id(rig)][1]
         expert = ExpertAgent(base.sim.scene)
         expert.reset(info["pose"], base.episode.goal.positions)
         poses, frames, pushed, push_left = [info["pose"].copy()], [], [], 0
         for _ in range(cfg.max_steps):
-            b, o = lifter(obs["depth"])
+            b, o = frame_features(obs)
             frames.append((b, o, info["velocity"].astype(np.float32),
                            local_goal(grid, info["pose"], goal, cfg.local_goal_distance),
                            local_esdf(grid, info["pose"], bev)))  # fmt: skip

@@ -1,15 +1,16 @@
 """A closed-loop agent that drives with a trained planning head, for ``astra-sim eval nav``.
 
-Every control step it lifts the rig's depth into the BEV and occupancy grids, asks the
-head for 8 relative steps towards the local goal, and executes the first step as a
-velocity command (v = dx / step_dt, w = dyaw / step_dt) -- receding-horizon control, so a
-plan never runs open loop for more than one control period.
+Every control step it turns the frame into the BEV and occupancy grids (``plan_features``:
+the depth lifter, or the frozen 3D encoder the checkpoint carries), asks the head for 8
+relative steps towards the local goal, and executes the first step as a velocity command (v
+= dx / step_dt, w = dyaw / step_dt) -- receding-horizon control, so a plan never runs open
+loop for more than one control period.
 
-What it reads: the depth images and the goal from the observation; the body velocity
-from ``info`` (what wheel odometry gives a real robot); and, for the local goal, the pose
-and the scene's navigation map, standing in for Astra-Global's localization and graph
-planner (``plan_data.local_goal``, the same rule as in training). After a bump it reverses
-for a few steps before planning again, as the expert does.
+What it reads: the depth (and, for encoder features, RGB) images and the goal from the
+observation; the body velocity from ``info`` (what wheel odometry gives a real robot); and,
+for the local goal, the pose and the scene's navigation map, standing in for Astra-Global's
+localization and graph planner (``plan_data.local_goal``, the same rule as in training).
+After a bump it reverses for a few steps before planning again, as the expert does.
 
 ``PlannerAgentFallback`` adds Astra's safety net: when the planned path comes within the
 robot radius of an occupied cell of its own occupancy grid (not the privileged map), an
@@ -30,10 +31,10 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from astra_sim.agents.astra_local.bev_input import DepthLifter
 from astra_sim.agents.astra_local.esdf_loss import integrate_steps
 from astra_sim.agents.astra_local.plan_data import local_goal
-from astra_sim.agents.astra_local.train_planner import load_planner
+from astra_sim.agents.astra_local.plan_features import Featurize, featurizer_factory
+from astra_sim.agents.astra_local.train_planner import load_planner_and_encoder
 from astra_sim.distributed.agents import Agent
 
 LOCAL_GOAL_DISTANCE = 2.5
@@ -53,9 +54,10 @@ class PlannerAgent(Agent):
         if not getattr(config, "checkpoint", None):
             raise ValueError("the planner agent needs agent.checkpoint=PATH to a planner .pt")
         torch.set_num_threads(1)
-        self.model = load_planner(config.checkpoint)
+        self.model, encoder = load_planner_and_encoder(config.checkpoint)
         self.cfg = self.model.cfg
-        self._lifters: dict[int, tuple[Any, DepthLifter]] = {}
+        self._factory = featurizer_factory(self.cfg.bev, encoder)
+        self._featurizers: dict[int, tuple[Any, Featurize]] = {}
         self.plans = self.fallbacks = self._backoff = 0
 
     def wrap(self, env: gym.Env) -> gym.Env:
@@ -65,9 +67,9 @@ class PlannerAgent(Agent):
         super().reset(env, obs, info, rng)
         base = env.unwrapped
         rig = base.sim.rig
-        if id(rig) not in self._lifters:
-            self._lifters[id(rig)] = (rig, DepthLifter(rig, self.cfg.bev))
-        self.lifter = self._lifters[id(rig)][1]
+        if id(rig) not in self._featurizers:  # the rig stays alive with its featurizer
+            self._featurizers[id(rig)] = (rig, self._factory(rig))
+        self.featurize = self._featurizers[id(rig)][1]
         self.grid = base.sim.scene.navgrid()
         goals = np.asarray(base.episode.goal.positions, np.float64)
         self.goal = goals[np.argmin(np.linalg.norm(goals - info["pose"][:2], axis=1))]
@@ -80,7 +82,7 @@ class PlannerAgent(Agent):
 
     def plan(self, obs: Any, info: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """The head's steps (T, 3) for this observation, and the occupancy grid it saw."""
-        bev, occ = self.lifter(obs["depth"])
+        bev, occ = self.featurize(obs)
         goal = local_goal(self.grid, info["pose"], self.goal, LOCAL_GOAL_DISTANCE)
         batch = {
             "bev": torch.from_numpy(bev)[None],

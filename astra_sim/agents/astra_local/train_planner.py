@@ -1,12 +1,13 @@
 """Train a planning head (flow matching, ACT or diffusion policy) on simulator samples.
 
-Read top to bottom: data (rendered once by ``plan_data`` and cached as ``.npz``; episodes
-split into train and validation), the model, the loop (AdamW, seeded batches and noise),
-then an offline validation: the mean step error of sampled plans against the
-demonstration (ADE of the integrated poses) and the fraction of plans whose poses come
-within the robot radius of a blocked cell on the privileged ESDF (offline collision rate).
-``ray.workers > 1`` trains on Ray Train (``train_runtime``); TensorBoard events go to
-``<out without .pt>.tb/``.
+Read top to bottom: data (rendered by ``plan_data`` or read from a collected dataset by
+``plan_dataset``, featurized once by ``plan_features`` -- depth bands or the frozen 3D
+encoder -- and cached as ``.npz``; episodes split into train and validation), the model, the
+loop (AdamW, seeded batches and noise), then an offline validation: the mean step error of
+sampled plans against the demonstration (ADE of the integrated poses) and the fraction of
+plans whose poses come within the robot radius of a blocked cell on the privileged ESDF
+(offline collision rate). ``ray.workers > 1`` trains on Ray Train (``train_runtime``);
+TensorBoard events go to ``<out without .pt>.tb/``.
 
     python -m astra_sim.agents.astra_local.train_planner \
         --recipe agents/astra_local_planner_small.yaml planner.head=act out=outputs/act.pt
@@ -24,12 +25,20 @@ from typing import Any
 import numpy as np
 import torch
 
+from astra_sim.agents.astra_local.encoder3d import Encoder3D
 from astra_sim.agents.astra_local.esdf_loss import integrate_steps, sample_grid
 from astra_sim.agents.astra_local.plan_data import (
     PlanDataConfig,
     build_samples,
     load_samples,
     save_samples,
+)
+from astra_sim.agents.astra_local.plan_features import (
+    encoder_from_payload,
+    encoder_payload,
+    features_tag,
+    featurizer_factory,
+    load_bev_encoder,
 )
 from astra_sim.agents.astra_local.planner import PlannerBase, PlannerConfig, build_planner
 from astra_sim.agents.astra_local.train_runtime import (
@@ -139,12 +148,47 @@ def evaluate(
 
 def train(cfg: TrainPlannerConfig) -> dict[str, Any]:
     """Train, save the checkpoint to ``cfg.out`` and return the summary."""
+    encoder = load_bev_encoder(cfg.planner.bev)  # sizes the planner's feature stem
     path = Path(cfg.data_path)
     if not path.is_file():  # built once here, not by every Ray worker
-        arrays = build_samples(cfg.data, cfg.planner.bev, cfg.planner.horizon, cfg.planner.step_dt)
-        save_samples(arrays, path)
+        save_samples(make_samples(cfg, encoder), path)
+    check_cache(cfg, path)
     name = f"planner-{cfg.planner.head}"
     return launch(_train_worker, cfg, cfg.ray, Path(cfg.out).parent, name)
+
+
+def cache_tags(cfg: TrainPlannerConfig) -> dict[str, str]:
+    """What a sample cache was built from: the BEV features and the data source."""
+    return {"features": features_tag(cfg.planner.bev), "source": cfg.data.dataset or "render"}
+
+
+def make_samples(cfg: TrainPlannerConfig, encoder: Any) -> dict[str, np.ndarray]:
+    """Planner samples from ``data.dataset`` (a collected dataset) or rendered episodes."""
+    p = cfg.planner
+    factory = featurizer_factory(p.bev, encoder)
+    if cfg.data.dataset:
+        from astra_sim.agents.astra_local.plan_dataset import dataset_samples
+
+        arrays = dataset_samples(
+            cfg.data.dataset, p.bev, p.horizon, p.step_dt, cfg.data.local_goal_distance,
+            factory, cfg.data.dataset_episodes or None,
+        )  # fmt: skip
+    else:
+        arrays = build_samples(cfg.data, p.bev, p.horizon, p.step_dt, factory)
+    return {**arrays, **{k: np.array(v) for k, v in cache_tags(cfg).items()}}
+
+
+def check_cache(cfg: TrainPlannerConfig, path: Path) -> None:
+    """A cache built from other features or another source is an error, never reused."""
+    with np.load(path) as data:
+        found = {k: str(data[k]) if k in data.files else d
+                 for k, d in (("features", "depth"), ("source", "render"))}  # fmt: skip
+    want = cache_tags(cfg)
+    if found != want:
+        raise ValueError(
+            f"data_path={path} holds samples of {found}, this run asks for {want}: "
+            "set another data_path (or delete the file to rebuild it)"
+        )
 
 
 def _train_worker(cfg: TrainPlannerConfig) -> dict[str, Any]:
@@ -204,7 +248,12 @@ def save_checkpoint(model: PlannerBase, cfg: TrainPlannerConfig, summary: dict[s
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    payload = {"planner": to_dict(cfg.planner), "state_dict": model.state_dict(), **summary}
+    payload = {
+        "planner": to_dict(cfg.planner),
+        "state_dict": model.state_dict(),
+        "encoder": encoder_payload(load_bev_encoder(cfg.planner.bev)),
+        **summary,
+    }
     torch.save(payload, tmp)
     tmp.replace(out)
     out.with_suffix(".json").write_text(json.dumps({**summary, "config": to_dict(cfg)}, indent=2))
@@ -213,13 +262,20 @@ def save_checkpoint(model: PlannerBase, cfg: TrainPlannerConfig, summary: dict[s
 
 def load_planner(path: str | Path, device: str = "cpu") -> PlannerBase:
     """A trained planner from a checkpoint written by ``train`` (eval mode)."""
+    return load_planner_and_encoder(path, device)[0]
+
+
+def load_planner_and_encoder(
+    path: str | Path, device: str = "cpu"
+) -> tuple[PlannerBase, Encoder3D | None]:
+    """The planner and the frozen 3D encoder its checkpoint carries (None: depth features)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"planner checkpoint {path} does not exist")
     payload = torch.load(path, map_location=device, weights_only=False)
     model = build_planner(payload["planner"]).to(device)
     model.load_state_dict(payload["state_dict"])
-    return model.eval()
+    return model.eval(), encoder_from_payload(payload.get("encoder"))
 
 
 def main(argv: list[str] | None = None) -> int:

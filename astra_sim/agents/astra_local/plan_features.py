@@ -1,0 +1,145 @@
+"""What the planner sees of the scene, per frame: BEV features and an occupancy grid.
+
+Two sources, chosen by ``planner.bev.features``:
+
+- ``depth``: ``DepthLifter``'s height-band counts of the rig's depth (no learning).
+- ``encoder``: the learned 3D encoder's voxel features (ViT + Lift-Splat-Shoot over the
+  RGB cameras, self-supervised by rendering; ``train_encoder``), frozen, flattened over
+  height and resampled onto the planner's grid, as Astra-Local's planning head reads
+  them. The occupancy grid still comes from depth: it is what the fallback planner checks
+  paths against, and keeping it fixed makes ``depth`` vs ``encoder`` a one-factor change.
+
+The same featurizer runs when samples are built (from the simulator or a collected
+dataset) and in the closed-loop agent, so training and driving read identical inputs.
+The trained encoder travels inside the planner checkpoint (``encoder_payload``), so a
+planner never depends on a second file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from astra_sim.agents.astra_local.bev_input import BevConfig, DepthLifter
+from astra_sim.agents.astra_local.encoder3d import Encoder3D
+from astra_sim.render.rig import Rig
+
+Featurize = Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]
+
+
+def squash(x: torch.Tensor) -> torch.Tensor:
+    """asinh: voxel features are sums over frustum points and span orders of magnitude;
+    this keeps small values linear and large ones logarithmic, with the sign."""
+    return torch.asinh(x)
+
+
+class EncoderFeaturizer:
+    """One frame ``{"rgb", "depth"}`` -> (encoder BEV on the planner grid, depth occupancy)."""
+
+    def __init__(self, rig: Rig, bev: BevConfig, encoder: Encoder3D):
+        self.bev = bev
+        self.encoder = encoder.eval().requires_grad_(False)
+        if tuple(rig.shape) != tuple(encoder.rig.shape):
+            raise ValueError(
+                f"the encoder was trained on a {encoder.rig.shape} rig, the env has {rig.shape}"
+            )
+        self.lifter = DepthLifter(rig, bev)
+        # Planner cell centres as grid_sample coordinates of the encoder's (X, Y) plane:
+        # voxels are (C, Z, X, Y), so grid_sample's (W, H) are (Y, X).
+        extent = encoder.cfg.grid.extent
+        centres = torch.from_numpy(bev.cell_centres()).float()
+        self.grid = torch.stack([centres[..., 1], centres[..., 0]], -1)[None] / extent
+
+    @torch.no_grad()
+    def features(self, rgb: np.ndarray) -> np.ndarray:
+        """(B, N, H, W, 3) uint8 frames -> (B, C, X, Y) float32 planner-grid features."""
+        voxels = self.encoder(torch.from_numpy(np.ascontiguousarray(rgb)))
+        flat = Encoder3D.bev(voxels)
+        grid = self.grid.expand(len(flat), -1, -1, -1)
+        out = F.grid_sample(flat, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        return squash(out).numpy().astype(np.float32)
+
+    def __call__(self, obs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        if "rgb" not in obs:
+            raise ValueError("bev.features=encoder needs RGB frames (collect with rgb)")
+        _, occupancy = self.lifter(obs["depth"])
+        return self.features(np.asarray(obs["rgb"])[None])[0], occupancy
+
+
+def depth_featurizer(rig: Rig, bev: BevConfig) -> Featurize:
+    lifter = DepthLifter(rig, bev)
+    return lambda obs: lifter(obs["depth"])
+
+
+def featurizer_factory(bev: BevConfig, encoder: Encoder3D | None) -> Callable[[Rig], Featurize]:
+    """``factory(rig) -> featurize(obs)`` for ``bev.features`` (one featurizer per rig)."""
+    if bev.features == "encoder":
+        if encoder is None:
+            raise ValueError("bev.features=encoder needs the trained encoder (bev.encoder=PATH)")
+        return lambda rig: EncoderFeaturizer(rig, bev, encoder)
+    return lambda rig: depth_featurizer(rig, bev)
+
+
+def load_bev_encoder(bev: BevConfig) -> Encoder3D | None:
+    """The frozen 3D encoder ``bev.encoder`` names (None for depth features); also sets
+    ``bev.encoder_channels`` to its BEV channels, which the planner's stem is sized by."""
+    if bev.features != "encoder":
+        return None
+    from astra_sim.agents.astra_local.train_encoder import load_encoder3d
+
+    path = Path(bev.encoder or "")
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"bev.encoder={bev.encoder!r} is not a file: train one with `astra-sim train local "
+            "--recipe agents/astra_local_encoder_small.yaml` (it writes encoder3d.pt)"
+        )
+    encoder = load_encoder3d(path)
+    bev.encoder_channels = encoder.bev_channels
+    return encoder
+
+
+def features_tag(bev: BevConfig) -> str:
+    """What a sample cache's ``bev`` holds: ``depth`` or ``encoder:<sha1 of the weights>``,
+    so a cache built with other features is never read by mistake."""
+    if bev.features != "encoder":
+        return "depth"
+    digest = hashlib.sha1(Path(bev.encoder).read_bytes()).hexdigest()[:12]
+    return f"encoder:{digest}"
+
+
+def encoder_payload(encoder: Encoder3D | None) -> dict[str, Any] | None:
+    """The encoder's config and weights, for the planner checkpoint."""
+    if encoder is None:
+        return None
+    from astra_sim.core.recipe import to_dict
+
+    return {"config": to_dict(encoder.cfg), "state_dict": encoder.state_dict()}
+
+
+def encoder_from_payload(payload: dict[str, Any] | None) -> Encoder3D | None:
+    """The frozen encoder a planner checkpoint carries (None when it reads depth)."""
+    if payload is None:
+        return None
+    from astra_sim.agents.astra_local.encoder3d import Encoder3DConfig
+
+    encoder = Encoder3D(Encoder3DConfig(**payload["config"]))
+    encoder.load_state_dict(payload["state_dict"])
+    return encoder.eval().requires_grad_(False)
+
+
+__all__ = [
+    "EncoderFeaturizer",
+    "Featurize",
+    "depth_featurizer",
+    "encoder_from_payload",
+    "encoder_payload",
+    "features_tag",
+    "featurizer_factory",
+    "load_bev_encoder",
+]

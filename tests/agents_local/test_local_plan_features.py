@@ -1,0 +1,133 @@
+"""Planner inputs from the learned 3D encoder: resampling, training, checkpoint, driving."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import astra_sim.envs  # noqa: F401
+from astra_sim.agents.astra_local.bev_input import BevConfig, DepthLifter
+from astra_sim.agents.astra_local.encoder3d import Encoder3D
+from astra_sim.agents.astra_local.plan_data import PlanDataConfig, load_samples
+from astra_sim.agents.astra_local.plan_features import EncoderFeaturizer, load_bev_encoder
+from astra_sim.agents.astra_local.train_encoder import EncoderTrainConfig
+from astra_sim.agents.astra_local.train_planner import (
+    TrainPlannerConfig,
+    load_planner_and_encoder,
+    train,
+)
+from astra_sim.core.recipe import to_dict
+from astra_sim.distributed.agents import make_agent
+from astra_sim.distributed.config import AgentConfig
+from astra_sim.eval.rollout import run_agent_episode
+from astra_sim.render.rig import Rig
+from test_local_odom_models import tiny_encoder
+
+torch.set_num_threads(1)
+BEV = {"size": 16, "cell_size": 0.2, "pixel_stride": 4}
+
+
+class CoordinateEncoder(Encoder3D):
+    """Voxels whose channel 0 is each voxel's x and channel 1 its y (metres)."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        g = self.cfg.grid
+        c = -g.extent + (torch.arange(g.xy_cells) + 0.5) * g.cell
+        vox = torch.zeros(len(images), self.cfg.feat_dim, *g.shape)
+        vox[:, 0] = c[:, None]
+        vox[:, 1] = c[None, :]
+        return vox
+
+
+@pytest.fixture(scope="module")
+def encoder_file(tmp_path_factory):
+    """An untrained tiny encoder saved as the encoder trainer saves stage 3d."""
+    path = tmp_path_factory.mktemp("encoder") / "encoder3d.pt"
+    torch.manual_seed(0)
+    cfg = EncoderTrainConfig(encoder=tiny_encoder())
+    torch.save({"config": to_dict(cfg), "encoder": Encoder3D(cfg.encoder).state_dict()}, path)
+    return path
+
+
+def test_encoder_voxels_land_on_the_planner_grid():
+    """Planner cell (i, j) reads the encoder's voxels at that cell's (x, y): the resampling
+    neither flips nor swaps the axes (x forward, y left in both grids)."""
+    rig = Rig.from_name("default")
+    bev = BevConfig(**BEV, features="encoder", encoder_channels=16)
+    featurize = EncoderFeaturizer(rig, bev, CoordinateEncoder(tiny_encoder(), rig))
+    feats = featurize.features(np.zeros((1, 4, 128, 128, 3), np.uint8))[0]
+    assert feats.shape == (16, 16, 16)  # (feat_dim 8 x z_cells 2, X, Y)
+    centres = bev.cell_centres()
+    z = tiny_encoder().grid.z_cells
+    np.testing.assert_allclose(feats[0], np.arcsinh(centres[..., 0]), atol=1e-5)
+    np.testing.assert_allclose(feats[z], np.arcsinh(centres[..., 1]), atol=1e-5)
+    assert centres[-1, 0, 0] > 0 and feats[0][-1, 0] > 0  # the last row is ahead
+
+
+def test_occupancy_comes_from_depth_and_rgb_is_required():
+    rig = Rig.from_name("default")
+    bev = BevConfig(**BEV, features="encoder", encoder_channels=16)
+    featurize = EncoderFeaturizer(rig, bev, Encoder3D(tiny_encoder(), rig))
+    rng = np.random.default_rng(0)
+    depth = rng.uniform(0.3, 3.0, (4, 128, 128)).astype(np.float32)
+    rgb = rng.integers(0, 256, (4, 128, 128, 3), dtype=np.uint8)
+    feats, occ = featurize({"rgb": rgb, "depth": depth})
+    np.testing.assert_array_equal(occ, DepthLifter(rig, bev)(depth)[1])
+    assert feats.shape == (16, 16, 16) and np.isfinite(feats).all()
+    with pytest.raises(ValueError, match="RGB"):
+        featurize({"depth": depth})
+
+
+def test_bad_feature_settings_raise_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="bev.features"):
+        BevConfig(features="lidar")
+    with pytest.raises(ValueError, match="load the encoder"):
+        _ = BevConfig(features="encoder").channels
+    with pytest.raises(FileNotFoundError, match="bev.encoder"):
+        load_bev_encoder(BevConfig(features="encoder", encoder=str(tmp_path / "none.pt")))
+
+
+@pytest.fixture(scope="module")
+def encoder_planner(encoder_file, tmp_path_factory):
+    root = tmp_path_factory.mktemp("planner")
+    cfg = TrainPlannerConfig(
+        planner={"head": "flow", "d_model": 32, "heads": 2, "enc_layers": 1, "dec_layers": 1,
+                 "patch": 8, "bev": {**BEV, "features": "encoder", "encoder": str(encoder_file)}},
+        data=PlanDataConfig(scenes=["home"], scene_seeds=[0], episodes=1, max_steps=10),
+        data_path=str(root / "samples.npz"), out=str(root / "flow.pt"),
+        steps=2, batch_size=4, val_fraction=0.0, log_every=0,
+    )  # fmt: skip
+    return cfg, train(cfg)
+
+
+def test_planner_trains_on_encoder_features_and_carries_the_encoder(encoder_planner, encoder_file):
+    cfg, summary = encoder_planner
+    samples = load_samples(cfg.data_path)
+    assert samples["bev"].shape[1:] == (16, 16, 16) and summary["train_samples"] > 0
+    assert str(samples["features"]).startswith("encoder:")
+    model, encoder = load_planner_and_encoder(cfg.out)
+    assert model.cfg.bev.features == "encoder" and model.cfg.bev.channels == 16
+    saved = torch.load(encoder_file, weights_only=True)["encoder"]
+    for key, value in encoder.state_dict().items():
+        torch.testing.assert_close(value, saved[key])
+
+
+def test_a_cache_of_other_features_is_refused(encoder_planner):
+    cfg, _ = encoder_planner
+    depth_cfg = TrainPlannerConfig(
+        **{**cfg.__dict__, "planner": {**to_dict(cfg.planner), "bev": BEV}, "steps": 1}
+    )
+    with pytest.raises(ValueError, match="holds samples of"):
+        train(depth_cfg)
+
+
+def test_encoder_planner_drives_closed_loop(encoder_planner):
+    cfg, _ = encoder_planner
+    name = "astra_sim.agents.astra_local.planner_agent:PlannerAgent"
+    agent = make_agent(AgentConfig(name=name, checkpoint=cfg.out))
+    env = gym.make("AstraSim/PointNav-v0", scene="home", scene_seeds=[8], max_episode_steps=5)
+    record = run_agent_episode(env, agent, seed=0, rng=np.random.default_rng(0))
+    env.close()
+    assert record.steps >= 1 and agent.plans >= 1 and np.isfinite(record.trajectory).all()
