@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from test_local_odom_models import tiny_encoder
 
 import astra_sim.envs  # noqa: F401
 from astra_sim.agents.astra_local.bev_input import BevConfig, DepthLifter
@@ -23,9 +26,9 @@ from astra_sim.distributed.agents import make_agent
 from astra_sim.distributed.config import AgentConfig
 from astra_sim.eval.rollout import run_agent_episode
 from astra_sim.render.rig import Rig
-from test_local_odom_models import tiny_encoder
 
 torch.set_num_threads(1)
+ROOT = Path(__file__).resolve().parents[2]
 BEV = {"size": 16, "cell_size": 0.2, "pixel_stride": 4}
 
 
@@ -81,11 +84,11 @@ def test_occupancy_comes_from_depth_and_rgb_is_required():
 
 
 def test_bad_feature_settings_raise_clear_errors(tmp_path):
-    with pytest.raises(ValueError, match="bev.features"):
+    with pytest.raises(ValueError, match=r"bev\.features"):
         BevConfig(features="lidar")
     with pytest.raises(ValueError, match="load the encoder"):
         _ = BevConfig(features="encoder").channels
-    with pytest.raises(FileNotFoundError, match="bev.encoder"):
+    with pytest.raises(FileNotFoundError, match=r"bev\.encoder"):
         load_bev_encoder(BevConfig(features="encoder", encoder=str(tmp_path / "none.pt")))
 
 
@@ -131,3 +134,38 @@ def test_encoder_planner_drives_closed_loop(encoder_planner):
     record = run_agent_episode(env, agent, seed=0, rng=np.random.default_rng(0))
     env.close()
     assert record.steps >= 1 and agent.plans >= 1 and np.isfinite(record.trajectory).all()
+
+
+def test_collect_train_encoder_train_planner_drive_from_the_cli(tmp_path):
+    """The user's chain: collect RGB + depth, train the encoder on it, train a planner on
+    the same dataset with the encoder's features, drive it with ``eval nav``."""
+    import json
+
+    import yaml
+
+    from astra_sim.cli.main import main
+
+    data, enc_out = tmp_path / "data", tmp_path / "enc"
+    collect_recipe = str(ROOT / "train/collect_planner.yaml")
+    assert main(["collect", "--recipe", collect_recipe, "--out", str(data), "env.episodes=2",
+                 "env.max_steps=12", "ray.workers=0", "env.scenes=[home]",
+                 "env.max_geodesic=4.0"]) == 0  # fmt: skip
+    tiny = to_dict(EncoderTrainConfig(encoder=tiny_encoder()))["encoder"]
+    enc_recipe = tmp_path / "encoder.yaml"
+    recipe = {"stage": "3d", "data": str(data), "out": str(enc_out), "encoder": tiny, "steps": 2}
+    enc_recipe.write_text(yaml.safe_dump({**recipe, "batch_size": 2}))
+    assert main(["train", "local", "--recipe", str(enc_recipe)]) == 0
+    planner_out = tmp_path / "flow.pt"
+    assert main(["train", "local", "--recipe", str(ROOT / "agents/astra_local_planner_small.yaml"),
+                 f"data.dataset={data}", f"data_path={tmp_path / 'samples.npz'}",
+                 "planner.bev.features=encoder", f"planner.bev.encoder={enc_out / 'encoder3d.pt'}",
+                 f"out={planner_out}", "steps=2", "batch_size=4", "planner.d_model=32",
+                 "planner.enc_layers=1", "planner.dec_layers=1"]) == 0  # fmt: skip
+    summary = json.loads(planner_out.with_suffix(".json").read_text())
+    assert summary["config"]["data"]["dataset"] == str(data) and summary["train_samples"] > 0
+    report = tmp_path / "eval"
+    eval_recipe = str(ROOT / "train/eval_pointnav.yaml")
+    assert main(["eval", "nav", "--recipe", eval_recipe, "--agent", "planner", "--checkpoint",
+                 str(planner_out), "--out", str(report), "env.episodes=1", "env.max_steps=4",
+                 "ray.workers=0", "env.scenes=[home]", "plots=false"]) == 0  # fmt: skip
+    assert (report / "summary.json").is_file()
