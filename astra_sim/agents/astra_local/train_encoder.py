@@ -32,6 +32,7 @@ from astra_sim.agents.astra_local.train_runtime import (
     launch,
     rank_seed,
     rank_stream,
+    recipe_main,
     world,
 )
 from astra_sim.core.fileio import atomic_write
@@ -220,22 +221,14 @@ def _loss4d(
     return vox_l1 + cfg.render_weight * render, {"voxel_l1": vox_l1.item(), **info}
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     """``python -m astra_sim.agents.astra_local.train_encoder --recipe R [key=value ...]``."""
-    import argparse
-
-    from astra_sim.core.recipe import load_recipe
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--recipe", default=None, help="agents/astra_local_encoder_*.yaml")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
-    args = parser.parse_args(argv)
-    result = train_encoder(load_recipe(EncoderTrainConfig, args.recipe, args.overrides))
-    print(json.dumps(result["log"][-1]))
+    last_log = lambda result: result["log"][-1]  # noqa: E731
+    return recipe_main(EncoderTrainConfig, train_encoder, argv, main.__doc__, last_log)
 
 
 __all__ = ["EncoderTrainConfig", "load_encoder3d", "load_frames", "main", "train_encoder"]
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

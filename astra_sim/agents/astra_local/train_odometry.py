@@ -32,6 +32,7 @@ from astra_sim.agents.astra_local.train_runtime import (
     is_main,
     launch,
     rank_stream,
+    recipe_main,
     stop_together,
     world,
 )
@@ -226,18 +227,10 @@ def _train_worker(cfg: OdometryTrainConfig, chunks: OdometryChunks | None) -> di
     return result
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     """``python -m astra_sim.agents.astra_local.train_odometry --recipe R [key=value ...]``."""
-    import argparse
-
-    from astra_sim.core.recipe import load_recipe
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--recipe", default=None, help="agents/astra_local_odometry_*.yaml")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
-    args = parser.parse_args(argv)
-    result = train(load_recipe(OdometryTrainConfig, args.recipe, args.overrides))
-    print(json.dumps({k: v for k, v in result.items() if k != "log"}))
+    report = lambda result: {k: v for k, v in result.items() if k != "log"}  # noqa: E731
+    return recipe_main(OdometryTrainConfig, train, argv, main.__doc__, report)
 
 
 __all__ = [
@@ -253,4 +246,4 @@ __all__ = [
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

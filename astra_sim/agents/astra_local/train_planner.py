@@ -15,7 +15,6 @@ TensorBoard events go to ``<out without .pt>.tb/``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import dataclass, field
@@ -51,9 +50,10 @@ from astra_sim.agents.astra_local.train_runtime import (
     launch,
     rank_seed,
     rank_stream,
+    recipe_main,
     world,
 )
-from astra_sim.core.recipe import load_recipe, to_dict
+from astra_sim.core.recipe import to_dict
 
 
 @dataclass
@@ -279,13 +279,8 @@ def load_planner_and_encoder(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipe", help="YAML recipe (agents/astra_local_planner_*.yaml)")
-    parser.add_argument("overrides", nargs="*", help="dotted key=value overrides")
-    args = parser.parse_args(argv)
-    cfg = load_recipe(TrainPlannerConfig, args.recipe, args.overrides)
-    print(json.dumps(train(cfg), indent=2))
-    return 0
+    """``python -m astra_sim.agents.astra_local.train_planner --recipe R [key=value ...]``."""
+    return recipe_main(TrainPlannerConfig, train, argv, main.__doc__)
 
 
 if __name__ == "__main__":

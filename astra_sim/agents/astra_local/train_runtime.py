@@ -211,6 +211,29 @@ def launch(
     return pickle.loads(result_file.read_bytes())
 
 
+def recipe_main(
+    config_cls: type,
+    train_fn: Callable[[Any], dict[str, Any]],
+    argv: list[str] | None,
+    doc: str,
+    report: Callable[[dict[str, Any]], Any] = lambda result: result,
+) -> int:
+    """A trainer's command line: ``--recipe R [key=value ...]``, train, print ``report``
+    of the result as JSON (what ``astra-sim train local`` calls)."""
+    import argparse
+    import json
+
+    from astra_sim.core.recipe import load_recipe
+
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--recipe", default=None, help="agents/astra_local_*.yaml")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides")
+    args = parser.parse_args(argv)
+    result = train_fn(load_recipe(config_cls, args.recipe, args.overrides))
+    print(json.dumps(report(result), indent=2))
+    return 0
+
+
 __all__ = [
     "RayTrainConfig",
     "TrainLog",
@@ -221,6 +244,7 @@ __all__ = [
     "launch",
     "rank_seed",
     "rank_stream",
+    "recipe_main",
     "stop_together",
     "world",
 ]
