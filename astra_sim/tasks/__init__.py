@@ -4,14 +4,9 @@ The env (``astra_sim.envs``) draws an `Episode`, builds a `GoalDistance` for its
 feeds a `MeasureContext` to a `Measures` container after every step.
 """
 
-from astra_sim.tasks.episodes import (
-    TASKS,
-    Episode,
-    EpisodeFormatError,
-    EpisodeSampler,
-    EpisodeSet,
-    SplitRule,
-)
+from astra_sim.tasks.episode import TASKS, Episode
+from astra_sim.tasks.episode_file import EpisodeFormatError
+from astra_sim.tasks.episodes import EpisodeSampler, EpisodeSet, SplitRule
 from astra_sim.tasks.goals import (
     FUNCTION_PHRASES,
     GOAL_KINDS,

@@ -1,5 +1,6 @@
-"""Episodes (start, goal, shortest-path length), a sampler of solvable ones, and episode sets
-that save to deterministic JSON and split into train/val/test by scene seed.
+"""A sampler of solvable episodes, and episode sets that save to deterministic JSON and split
+into train/val/test by scene seed (the episode itself: ``episode``; the file format:
+``episode_file``).
 
 Every float an episode holds is rounded to 1e-4 when sampled, so an episode read back from
 disk equals the one that was written, and the same arguments give the same file byte for byte.
@@ -10,89 +11,29 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from astra_sim.core.errors import AstraSimError, UnknownNameError
+from astra_sim.core.errors import UnknownNameError
 from astra_sim.core.fileio import atomic_write
 from astra_sim.core.seeding import check_seed, make_rng
 from astra_sim.scenes.model import Scene
 from astra_sim.scenes.navigation import NavConfig, NavGrid
+from astra_sim.tasks.episode import TASKS, Episode, quantize
+from astra_sim.tasks.episode_file import (
+    FORMAT,
+    VERSION,
+    EpisodeFormatError,
+    parse_document,
+    rounded,
+)
 from astra_sim.tasks.goals import Goal, GoalDistance, language_goals
 
-TASKS = ("pointnav", "imagenav", "languagenav", "localization")
-FORMAT = "astra-sim-episodes"
-VERSION = 1
 _STARTS_PER_TRY = 16  # start candidates per goal draw: one distance field serves them all
 _GRID_SLACK = 0.1  # metres: grid (cell-centre) distances vs exact geodesics of points
-
-
-class EpisodeFormatError(AstraSimError, ValueError):
-    """An episode file is unreadable, truncated, or holds a malformed episode."""
-
-
-@dataclass(eq=False)
-class Episode:
-    """One task instance: where the robot starts, what it must reach, and in which scene.
-
-    Attributes:
-        episode_id: Unique within its set, e.g. "pointnav-home-3-00012".
-        task: One of TASKS.
-        scene_kind, scene_seed, scene_params: Regenerate the scene with
-            `generate_scene(scene_kind, scene_seed, **scene_params)`.
-        start: (x, y, yaw) start pose.
-        goal: What counts as arriving; a localization goal is the start point itself.
-        geodesic_distance: Shortest-path metres from start to the nearest goal position (the
-            denominator of SPL); 0 for localization.
-        info: Task extras, e.g. ``{"goal_pose": [x, y, yaw]}`` for imagenav: where the goal
-            image is taken from.
-    """
-
-    episode_id: str
-    task: str
-    scene_kind: str
-    scene_seed: int | None
-    scene_params: dict[str, Any]
-    start: tuple[float, float, float]
-    goal: Goal
-    geodesic_distance: float
-    info: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise UnknownNameError("task", self.task, TASKS)
-        start = np.asarray(self.start, dtype=np.float64)
-        if start.shape != (3,) or not np.isfinite(start).all():
-            raise ValueError(f"episode start must be a finite (x, y, yaw), got {self.start!r}")
-        self.start = tuple(float(v) for v in start)
-        if not (math.isfinite(self.geodesic_distance) and self.geodesic_distance >= 0):
-            raise ValueError(
-                f"geodesic_distance must be finite and >= 0, got {self.geodesic_distance!r}"
-            )
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-able dict with the goal's positions as nested lists."""
-        return {
-            "episode_id": self.episode_id,
-            "task": self.task,
-            "scene_kind": self.scene_kind,
-            "scene_seed": self.scene_seed,
-            "scene_params": dict(self.scene_params),
-            "start": list(self.start),
-            "goal": self.goal.to_json(),
-            "geodesic_distance": self.geodesic_distance,
-            "info": dict(self.info),
-        }
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Episode):
-            return NotImplemented
-        return self.to_json() == other.to_json()
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class EpisodeSampler:
@@ -152,11 +93,12 @@ class EpisodeSampler:
             start_xy, goal, distance = self._lone_start()
         else:
             start_xy, goal, distance = self._pair()
-        yaw = _q(self.rng.uniform(-math.pi, math.pi))
+        yaw = quantize(self.rng.uniform(-math.pi, math.pi))
         info: dict[str, Any] = {}
         if self.task == "imagenav":
             gx, gy = goal.positions[0]
-            info["goal_pose"] = [float(gx), float(gy), _q(self.rng.uniform(-math.pi, math.pi))]
+            goal_yaw = quantize(self.rng.uniform(-math.pi, math.pi))
+            info["goal_pose"] = [float(gx), float(gy), goal_yaw]
         seed, self._count = self.scene.seed, self._count + 1
         return Episode(
             episode_id=f"{self.task}-{self.scene.kind}-{seed}-{self._count - 1:05d}",
@@ -166,7 +108,7 @@ class EpisodeSampler:
             scene_params=dict(self.scene.metadata.get("params", {})),
             start=(float(start_xy[0]), float(start_xy[1]), yaw),
             goal=goal,
-            geodesic_distance=_q(distance),
+            geodesic_distance=quantize(distance),
             info=info,
         )
 
@@ -283,7 +225,7 @@ class EpisodeSet(Sequence[Episode]):
 
         Scene parameters are written unrounded: they must regenerate the very same scene.
         """
-        episodes = [{**_rounded(e.to_json()), "scene_params": _rounded(e.scene_params, None)}
+        episodes = [{**rounded(e.to_json()), "scene_params": rounded(e.scene_params, None)}
                     for e in self]  # fmt: skip
         doc = {"format": FORMAT, "version": VERSION, "episodes": episodes}
         text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -310,7 +252,7 @@ class EpisodeSet(Sequence[Episode]):
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise EpisodeFormatError(f"episode file {path} is not valid JSON: {e}") from e
         try:
-            return cls(_parse_document(doc))
+            return cls(parse_document(doc))
         except (ValueError, TypeError, KeyError) as e:
             raise EpisodeFormatError(f"episode file {path}: {e}") from e
 
@@ -357,94 +299,3 @@ class EpisodeSet(Sequence[Episode]):
             )
             episodes += [sampler.sample() for _ in range(per_scene)]
         return cls(episodes)
-
-
-def _q(value: float) -> float:
-    """Round to the 1e-4 the file keeps (and turn -0.0 into 0.0)."""
-    return round(float(value), 4) + 0.0
-
-
-def _rounded(obj: Any, digits: int | None = 4) -> Any:
-    """obj with every float rounded to `digits` decimals (None: kept) and numpy scalars and
-    arrays made plain, ready for JSON."""
-    if isinstance(obj, dict):
-        return {str(k): _rounded(v, digits) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [_rounded(v, digits) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        if not math.isfinite(obj):
-            raise ValueError(f"cannot save the non-finite number {obj!r} in an episode file")
-        return float(obj) if digits is None else round(float(obj), digits) + 0.0
-    return obj
-
-
-_NUMBER = (int, float)
-_EPISODE_FIELDS = {
-    "episode_id": str, "task": str, "scene_kind": str, "scene_seed": (int, type(None)),
-    "scene_params": dict, "start": list, "goal": dict, "geodesic_distance": _NUMBER,
-    "info": dict,
-}  # fmt: skip
-_GOAL_FIELDS = {
-    "kind": str, "positions": list, "instruction": str, "instance_ids": list,
-    "room_id": (int, type(None)),
-}  # fmt: skip
-
-
-def _parse_document(doc: Any) -> list[Episode]:
-    """Episodes of a decoded file; ValueError naming the first problem and where it is."""
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-        raise ValueError(f"not an episode file: format is {found!r}, expected {FORMAT!r}")
-    if doc.get("version") != VERSION:
-        raise ValueError(f"unsupported version {doc.get('version')!r}, expected {VERSION}")
-    episodes = doc.get("episodes")
-    if not isinstance(episodes, list):
-        raise ValueError(f"'episodes' must be a list, got {type(episodes).__name__}")
-    return [_parse_episode(e, f"episodes[{i}]") for i, e in enumerate(episodes)]
-
-
-def _parse_episode(d: Any, where: str) -> Episode:
-    _check_fields(d, _EPISODE_FIELDS, where)
-    if d["task"] not in TASKS:
-        raise ValueError(
-            f"{where}.task {d['task']!r} is unknown; valid tasks are: {', '.join(TASKS)}"
-        )
-    _check_numbers(d["start"], f"{where}.start", 3)
-    g = d["goal"]
-    _check_fields(g, _GOAL_FIELDS, f"{where}.goal")
-    if not g["positions"]:
-        raise ValueError(f"{where}.goal.positions is empty")
-    for i, p in enumerate(g["positions"]):
-        _check_numbers(p, f"{where}.goal.positions[{i}]", 2)
-    for i, v in enumerate(g["instance_ids"]):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise ValueError(f"{where}.goal.instance_ids[{i}] must be an integer, got {v!r}")
-    try:
-        goal = Goal.from_json(g)
-        return Episode(**{**{k: d[k] for k in _EPISODE_FIELDS}, "goal": goal})
-    except ValueError as e:
-        raise ValueError(f"{where}: {e}") from e
-
-
-def _check_fields(d: Any, spec: dict[str, Any], where: str) -> None:
-    if not isinstance(d, dict):
-        raise ValueError(f"{where} must be an object, got {type(d).__name__}")
-    for key, types in spec.items():
-        if key not in d:
-            raise ValueError(f"{where} is missing key {key!r}")
-        value = d[key]
-        if isinstance(value, bool) or not isinstance(value, types):
-            names = " or ".join(
-                t.__name__ for t in (types if isinstance(types, tuple) else (types,))
-            )
-            raise ValueError(f"{where}.{key} must be {names}, got {type(value).__name__}")
-
-
-def _check_numbers(value: Any, where: str, n: int) -> None:
-    ok = isinstance(value, list) and len(value) == n
-    if not ok or any(isinstance(v, bool) or not isinstance(v, _NUMBER) for v in value):
-        raise ValueError(f"{where} must be a list of {n} numbers, got {value!r}")

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from astra_sim.core.errors import UnknownNameError
-from astra_sim.tasks.episodes import Episode
+from astra_sim.tasks.episode import Episode
 
 
 @dataclass(frozen=True)
