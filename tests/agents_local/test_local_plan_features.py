@@ -169,3 +169,22 @@ def test_collect_train_encoder_train_planner_drive_from_the_cli(tmp_path):
                  str(planner_out), "--out", str(report), "env.episodes=1", "env.max_steps=4",
                  "ray.workers=0", "env.scenes=[home]", "plots=false"]) == 0  # fmt: skip
     assert (report / "summary.json").is_file()
+
+
+def test_the_shipped_encoder_is_found_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bev = BevConfig(features="encoder", encoder="agents/checkpoints/encoder/encoder3d.pt")
+    encoder = load_bev_encoder(bev)
+    assert bev.channels == encoder.bev_channels == 64
+    feats, occ = EncoderFeaturizer(Rig.from_name("default"), bev, encoder)(
+        {"rgb": np.zeros((4, 128, 128, 3), np.uint8), "depth": np.zeros((4, 128, 128))}
+    )
+    assert feats.shape == (64, 32, 32) and occ.shape == (32, 32)
+
+
+def test_a_missing_dataset_names_the_collect_command(tmp_path):
+    cfg = TrainPlannerConfig(
+        data=PlanDataConfig(dataset=str(tmp_path / "none")), data_path=str(tmp_path / "s.npz")
+    )
+    with pytest.raises(FileNotFoundError, match=r"collect_planner\.yaml"):
+        train(cfg)

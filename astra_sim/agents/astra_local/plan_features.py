@@ -93,7 +93,7 @@ def load_bev_encoder(bev: BevConfig) -> Encoder3D | None:
         return None
     from astra_sim.agents.astra_local.train_encoder import load_encoder3d
 
-    path = Path(bev.encoder or "")
+    path = encoder_path(bev)
     if not path.is_file():
         raise FileNotFoundError(
             f"bev.encoder={bev.encoder!r} is not a file: train one with `astra-sim train local "
@@ -104,12 +104,24 @@ def load_bev_encoder(bev: BevConfig) -> Encoder3D | None:
     return encoder
 
 
+def encoder_path(bev: BevConfig) -> Path:
+    """``bev.encoder``; a path under ``agents/checkpoints/`` that is not found from the
+    working directory is looked up among the shipped checkpoints (any working directory)."""
+    path = Path(bev.encoder or "")
+    prefix = ("agents", "checkpoints")
+    if not path.is_file() and not path.is_absolute() and path.parts[:2] == prefix:
+        from astra_sim.core.shipped import shipped_checkpoints
+
+        path = shipped_checkpoints().joinpath(*path.parts[2:])
+    return path
+
+
 def features_tag(bev: BevConfig) -> str:
     """What a sample cache's ``bev`` holds: ``depth`` or ``encoder:<sha1 of the weights>``,
     so a cache built with other features is never read by mistake."""
     if bev.features != "encoder":
         return "depth"
-    digest = hashlib.sha1(Path(bev.encoder).read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha1(encoder_path(bev).read_bytes()).hexdigest()[:12]
     return f"encoder:{digest}"
 
 
@@ -138,6 +150,7 @@ __all__ = [
     "Featurize",
     "depth_featurizer",
     "encoder_from_payload",
+    "encoder_path",
     "encoder_payload",
     "features_tag",
     "featurizer_factory",

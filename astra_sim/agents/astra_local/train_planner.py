@@ -169,6 +169,12 @@ def make_samples(cfg: TrainPlannerConfig, encoder: Any) -> dict[str, np.ndarray]
     if cfg.data.dataset:
         from astra_sim.agents.astra_local.plan_dataset import dataset_samples
 
+        if not (Path(cfg.data.dataset) / "meta" / "info.json").is_file():
+            raise FileNotFoundError(
+                f"data.dataset={cfg.data.dataset} is not a collected dataset: collect one with "
+                "`astra-sim collect --recipe train/collect_planner.yaml` (RGB + depth)"
+            )
+
         arrays = dataset_samples(
             cfg.data.dataset, p.bev, p.horizon, p.step_dt, cfg.data.local_goal_distance,
             factory, cfg.data.dataset_episodes or None,
