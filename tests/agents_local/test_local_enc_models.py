@@ -111,3 +111,36 @@ def test_encoder4d_trains_through_the_renderer():
     loss = loss + Encoder4D.voxel_l1(pred, voxels[:, 4:])
     loss.backward()
     assert model.stem.weight.grad is not None and torch.isfinite(loss)
+
+
+def test_lift_depth_loss_rewards_the_sensor_bin_and_trains_down():
+    """The lift's depth cross-entropy is low for a distribution on the sensor's bin, high
+    for one elsewhere, skips patches with no return, and a few steps with it lower it."""
+    from dataclasses import replace
+
+    torch.manual_seed(0)
+    cfg = replace(tiny_config(), lift_depth_weight=1.0)
+    enc = Encoder3D(cfg)
+    d = cfg.depth_bins
+    depth = torch.full((1, 4, 32, 32), 2.0)
+    depth[:, 0] = 0.0  # camera 0 sees nothing: no target there
+    right = torch.zeros(1, 4, d, 4, 4)
+    right[:, :, round((2.0 - 0.25) / (3.75 / (d - 1)))] = 1.0
+    wrong = torch.roll(right, 3, dims=2)
+    assert enc.lift_depth_loss(right, depth) < 1e-3 < 10.0 < enc.lift_depth_loss(wrong, depth)
+    wrong[:, 0] = right[:, 0]  # camera 0's distribution does not count
+    assert torch.isclose(
+        enc.lift_depth_loss(wrong, depth), enc.lift_depth_loss(torch.roll(right, 3, dims=2), depth)
+    )
+
+    images = torch.randint(0, 256, (2, 4, 32, 32, 3), dtype=torch.uint8)
+    depth = torch.rand(2, 4, 32, 32) * 3.0 + 0.5
+    opt = torch.optim.Adam(enc.parameters(), lr=1e-2)
+    first = None
+    for _ in range(15):
+        loss, info = enc.loss(images, depth, torch.Generator().manual_seed(0))
+        first = info["lift/depth_ce"] if first is None else first
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert info["lift/depth_ce"] < 0.7 * first

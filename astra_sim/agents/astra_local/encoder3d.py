@@ -30,6 +30,10 @@ class Encoder3DConfig:
     depth_bins: LSS depth bins.
     depth_range: (near, far) optical depth of the bins, metres.
     render: the self-supervision.
+    lift_depth_weight: weight of a cross-entropy between each patch's LSS depth
+        distribution and the bin of the cameras' own depth there (0: off, the rendering
+        losses alone). The sensor's depth, not a label: it sharpens where the lift puts
+        features, which rendering alone learns slowly on a small budget.
     """
 
     rig: str = "default"
@@ -39,6 +43,7 @@ class Encoder3DConfig:
     depth_bins: int = 16
     depth_range: tuple[float, float] = (0.25, 6.0)
     render: RenderConfig = field(default_factory=RenderConfig)
+    lift_depth_weight: float = 0.0
 
     def __post_init__(self) -> None:
         for name, sub in (("vit", ViTConfig), ("grid", VoxelGridConfig), ("render", RenderConfig)):
@@ -110,15 +115,32 @@ class Encoder3D(nn.Module):
         pooled = torch.where(pooled >= 1e4, torch.zeros_like(pooled), pooled)
         return pooled.reshape(b, n, s, s)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Voxels (B, C, Z, X, Y) and the lift's depth distributions (B, N, D, h, w)."""
         x = self.prepare_images(images)
         b, n = x.shape[:2]
         if n != self.num_cameras:
             raise ValueError(f"Encoder3D expects {self.num_cameras} views, got {n}")
         feats = self.vit(x.permute(0, 1, 4, 2, 3).reshape(b * n, 3, *x.shape[2:4]))
         feats = feats.reshape(b, n, *feats.shape[1:])
-        voxels, _ = self.lift(feats)
-        return voxels
+        return self.lift(feats)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.encode(images)[0]
+
+    def lift_depth_loss(self, probs: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the depth distributions (B, N, D, h, w) against the bin of each
+        patch's nearest valid depth (B, N, H, W); patches with no return are skipped."""
+        b, n, d, h, w = probs.shape
+        far = torch.where(depth > 0, depth.float(), torch.full_like(depth.float(), 1e4))
+        near = -F.adaptive_max_pool2d(-far.reshape(b * n, 1, *depth.shape[-2:]), (h, w))
+        near = near.reshape(b, n, h, w)
+        lo, hi = self.cfg.depth_range
+        valid = (near >= lo) & (near <= hi)
+        step = (hi - lo) / (d - 1)
+        target = ((near.clamp(lo, hi) - lo) / step).round().long()
+        logp = probs.clamp_min(1e-6).log().gather(2, target.unsqueeze(2)).squeeze(2)
+        return -(logp * valid).sum() / valid.sum().clamp_min(1)
 
     @staticmethod
     def bev(voxels: torch.Tensor) -> torch.Tensor:
@@ -139,8 +161,15 @@ class Encoder3D(nn.Module):
     def loss(
         self, images: torch.Tensor, depth: torch.Tensor, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Self-supervised loss of one batch of frames: encode, render, L1."""
-        return self.render_loss(self(images), images, depth, generator)
+        """Self-supervised loss of one batch of frames: encode, render, L1 (plus the lift's
+        depth cross-entropy when ``lift_depth_weight`` > 0)."""
+        voxels, probs = self.encode(images)
+        loss, info = self.render_loss(voxels, images, depth, generator)
+        if self.cfg.lift_depth_weight > 0:
+            ce = self.lift_depth_loss(probs, depth)
+            info["lift/depth_ce"] = float(ce.detach())
+            loss = loss + self.cfg.lift_depth_weight * ce
+        return loss, info
 
 
 __all__ = ["Encoder3D", "Encoder3DConfig"]
