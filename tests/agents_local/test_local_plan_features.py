@@ -81,6 +81,11 @@ def test_occupancy_comes_from_depth_and_rgb_is_required():
     assert feats.shape == (16, 16, 16) and np.isfinite(feats).all()
     with pytest.raises(ValueError, match="RGB"):
         featurize({"depth": depth})
+    both = BevConfig(**BEV, features="encoder+depth", encoder_channels=16)
+    stacked, _ = EncoderFeaturizer(rig, both, featurize.encoder)({"rgb": rgb, "depth": depth})
+    assert both.channels == 20 and stacked.shape == (20, 16, 16)
+    np.testing.assert_array_equal(stacked[:16], feats)
+    np.testing.assert_array_equal(stacked[16:], DepthLifter(rig, bev)(depth)[0])
 
 
 def test_bad_feature_settings_raise_clear_errors(tmp_path):

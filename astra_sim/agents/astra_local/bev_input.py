@@ -23,6 +23,8 @@ import numpy as np
 
 from astra_sim.render.rig import Rig
 
+FEATURES = ("depth", "encoder", "encoder+depth")
+
 
 @dataclass
 class BevConfig:
@@ -37,10 +39,11 @@ class BevConfig:
         robot_height: points higher than this do not block.
         norm_count: the count mapped to 1.0 (log scale), so features stay around [0, 1].
         pixel_stride: lift every n-th pixel along each image axis (speed).
-        features: what fills the BEV channels: ``depth`` (the height bands here) or
-            ``encoder`` (the learned 3D encoder's voxels; ``plan_features``).
-        encoder: with ``features=encoder``, the ``encoder3d.pt`` to read at training time
-            (the planner checkpoint then carries the encoder itself).
+        features: what fills the BEV channels: ``depth`` (the height bands here),
+            ``encoder`` (the learned 3D encoder's voxels; ``plan_features``) or
+            ``encoder+depth`` (both, stacked).
+        encoder: with encoder features, the ``encoder3d.pt`` to read at training time (the
+            planner checkpoint then carries the encoder itself).
         encoder_channels: the encoder's BEV channels; set from the encoder when loaded.
     """
 
@@ -56,8 +59,8 @@ class BevConfig:
     encoder_channels: int = 0
 
     def __post_init__(self) -> None:
-        if self.features not in ("depth", "encoder"):
-            raise ValueError(f"bev.features must be 'depth' or 'encoder', got {self.features!r}")
+        if self.features not in FEATURES:
+            raise ValueError(f"bev.features must be one of {FEATURES}, got {self.features!r}")
         if self.size < 4 or self.size % 4:
             raise ValueError(f"bev.size must be a multiple of 4 and >= 4, got {self.size}")
         if self.cell_size <= 0:
@@ -68,12 +71,24 @@ class BevConfig:
             raise ValueError(f"bev.pixel_stride must be >= 1, got {self.pixel_stride}")
 
     @property
-    def channels(self) -> int:
-        if self.features == "encoder":
-            if self.encoder_channels < 1:
-                raise ValueError("bev.features=encoder: load the encoder first (load_bev_encoder)")
-            return self.encoder_channels
+    def depth_channels(self) -> int:
+        """The depth lifter's height bands (floor, bands, above)."""
         return len(self.height_edges) + 1
+
+    @property
+    def uses_encoder(self) -> bool:
+        return self.features != "depth"
+
+    @property
+    def channels(self) -> int:
+        depth = self.depth_channels if "depth" in self.features else 0
+        if self.uses_encoder:
+            if self.encoder_channels < 1:
+                raise ValueError(
+                    f"bev.features={self.features}: load the encoder first (load_bev_encoder)"
+                )
+            return self.encoder_channels + depth
+        return depth
 
     @property
     def extent(self) -> float:
@@ -123,8 +138,9 @@ class DepthLifter:
         p, ij = p[inside], ij[inside]
         band = np.searchsorted(np.asarray(cfg.height_edges), p[:, 2])
         flat = (band * cfg.size + ij[:, 0]) * cfg.size + ij[:, 1]
-        counts = np.bincount(flat, minlength=cfg.channels * cfg.size**2)
-        bev = np.log1p(counts.reshape(cfg.channels, cfg.size, cfg.size)) / np.log1p(cfg.norm_count)
+        shape = (cfg.depth_channels, cfg.size, cfg.size)
+        counts = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
+        bev = np.log1p(counts) / np.log1p(cfg.norm_count)
         blocking = (p[:, 2] >= cfg.step_height) & (p[:, 2] <= cfg.robot_height)
         occ = np.zeros(cfg.size * cfg.size, np.float32)
         occ[ij[blocking, 0] * cfg.size + ij[blocking, 1]] = 1.0

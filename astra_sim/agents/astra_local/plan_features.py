@@ -1,6 +1,6 @@
 """What the planner sees of the scene, per frame: BEV features and an occupancy grid.
 
-Two sources, chosen by ``planner.bev.features``:
+Sources, chosen by ``planner.bev.features``:
 
 - ``depth``: ``DepthLifter``'s height-band counts of the rig's depth (no learning).
 - ``encoder``: the learned 3D encoder's voxel features (ViT + Lift-Splat-Shoot over the
@@ -8,6 +8,7 @@ Two sources, chosen by ``planner.bev.features``:
   height and resampled onto the planner's grid, as Astra-Local's planning head reads
   them. The occupancy grid still comes from depth: it is what the fallback planner checks
   paths against, and keeping it fixed makes ``depth`` vs ``encoder`` a one-factor change.
+- ``encoder+depth``: both stacked (encoder channels first).
 
 The same featurizer runs when samples are built (from the simulator or a collected
 dataset) and in the closed-loop agent, so training and driving read identical inputs.
@@ -40,7 +41,8 @@ def squash(x: torch.Tensor) -> torch.Tensor:
 
 
 class EncoderFeaturizer:
-    """One frame ``{"rgb", "depth"}`` -> (encoder BEV on the planner grid, depth occupancy)."""
+    """One frame ``{"rgb", "depth"}`` -> (encoder BEV on the planner grid [+ depth bands],
+    depth occupancy)."""
 
     def __init__(self, rig: Rig, bev: BevConfig, encoder: Encoder3D):
         self.bev = bev
@@ -67,9 +69,12 @@ class EncoderFeaturizer:
 
     def __call__(self, obs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         if "rgb" not in obs:
-            raise ValueError("bev.features=encoder needs RGB frames (collect with rgb)")
-        _, occupancy = self.lifter(obs["depth"])
-        return self.features(np.asarray(obs["rgb"])[None])[0], occupancy
+            raise ValueError(f"bev.features={self.bev.features} needs RGB frames (collect rgb)")
+        bands, occupancy = self.lifter(obs["depth"])
+        feats = self.features(np.asarray(obs["rgb"])[None])[0]
+        if "depth" in self.bev.features:
+            feats = np.concatenate([feats, bands])
+        return feats, occupancy
 
 
 def depth_featurizer(rig: Rig, bev: BevConfig) -> Featurize:
@@ -79,9 +84,11 @@ def depth_featurizer(rig: Rig, bev: BevConfig) -> Featurize:
 
 def featurizer_factory(bev: BevConfig, encoder: Encoder3D | None) -> Callable[[Rig], Featurize]:
     """``factory(rig) -> featurize(obs)`` for ``bev.features`` (one featurizer per rig)."""
-    if bev.features == "encoder":
+    if bev.uses_encoder:
         if encoder is None:
-            raise ValueError("bev.features=encoder needs the trained encoder (bev.encoder=PATH)")
+            raise ValueError(
+                f"bev.features={bev.features} needs the trained encoder (bev.encoder=PATH)"
+            )
         return lambda rig: EncoderFeaturizer(rig, bev, encoder)
     return lambda rig: depth_featurizer(rig, bev)
 
@@ -89,7 +96,7 @@ def featurizer_factory(bev: BevConfig, encoder: Encoder3D | None) -> Callable[[R
 def load_bev_encoder(bev: BevConfig) -> Encoder3D | None:
     """The frozen 3D encoder ``bev.encoder`` names (None for depth features); also sets
     ``bev.encoder_channels`` to its BEV channels, which the planner's stem is sized by."""
-    if bev.features != "encoder":
+    if not bev.uses_encoder:
         return None
     from astra_sim.agents.astra_local.train_encoder import load_encoder3d
 
@@ -117,12 +124,12 @@ def encoder_path(bev: BevConfig) -> Path:
 
 
 def features_tag(bev: BevConfig) -> str:
-    """What a sample cache's ``bev`` holds: ``depth`` or ``encoder:<sha1 of the weights>``,
-    so a cache built with other features is never read by mistake."""
-    if bev.features != "encoder":
+    """What a sample cache's ``bev`` holds: ``depth`` or ``<features>:<sha1 of the encoder's
+    weights>``, so a cache built with other features is never read by mistake."""
+    if not bev.uses_encoder:
         return "depth"
     digest = hashlib.sha1(encoder_path(bev).read_bytes()).hexdigest()[:12]
-    return f"encoder:{digest}"
+    return f"{bev.features}:{digest}"
 
 
 def encoder_payload(encoder: Encoder3D | None) -> dict[str, Any] | None:
