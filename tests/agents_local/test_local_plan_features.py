@@ -193,3 +193,18 @@ def test_a_missing_dataset_names_the_collect_command(tmp_path):
     )
     with pytest.raises(FileNotFoundError, match=r"collect_planner\.yaml"):
         train(cfg)
+
+
+@pytest.mark.parametrize("name", ["flow_esdf_encoder", "flow_esdf_encoder_depth"])
+def test_shipped_encoder_planners_carry_the_shipped_encoder_and_plan(name):
+    ckpt = ROOT / "agents" / "checkpoints"
+    model, encoder = load_planner_and_encoder(ckpt / "planner" / f"{name}.pt")
+    shipped = torch.load(ckpt / "encoder" / "encoder3d.pt", weights_only=True)["encoder"]
+    for key, value in encoder.state_dict().items():
+        torch.testing.assert_close(value, shipped[key])
+    assert model.cfg.bev.features == ("encoder" if name.endswith("encoder") else "encoder+depth")
+    env = gym.make("AstraSim/PointNav-v0", scene="office", scene_seeds=[9], max_episode_steps=3)
+    agent = make_agent(AgentConfig(name="planner", checkpoint=str(ckpt / "planner" / f"{name}.pt")))
+    record = run_agent_episode(env, agent, seed=0, rng=np.random.default_rng(0))
+    env.close()
+    assert agent.plans >= 1 and np.isfinite(record.trajectory).all()
