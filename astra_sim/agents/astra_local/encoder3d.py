@@ -54,6 +54,16 @@ class Encoder3DConfig:
             raise ValueError("Encoder3DConfig needs feat_dim >= 1 and depth_bins >= 2")
 
 
+def nearest_depth(depth: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
+    """Depth (..., H, W) min-pooled to ``size``: each block's nearest return, 0 where the
+    block has none (misses read 0), so edges stay near instead of averaging with the far."""
+    lead, (h, w) = depth.shape[:-2], depth.shape[-2:]
+    far = torch.where(depth > 0, depth.float(), torch.full_like(depth.float(), 1e4))
+    near = -F.adaptive_max_pool2d(-far.reshape(-1, 1, h, w), size)
+    near = torch.where(near >= 1e4, torch.zeros_like(near), near)
+    return near.reshape(*lead, *near.shape[-2:])
+
+
 class Encoder3D(nn.Module):
     """Images (B, N, S, S, 3) -> voxel features (B, feat_dim, Z, X, Y).
 
@@ -106,14 +116,10 @@ class Encoder3D(nn.Module):
 
     def prepare_depth(self, depth: torch.Tensor) -> torch.Tensor:
         """(B, N, H, W) depth -> the render resolution (min-pooled so edges stay near)."""
-        b, n, h, w = depth.shape
         s = self.cfg.vit.image_size
-        if h == s:
+        if depth.shape[-2] == s:
             return depth.float()
-        far = torch.where(depth > 0, depth.float(), torch.full_like(depth.float(), 1e4))
-        pooled = -F.adaptive_max_pool2d(-far.reshape(b * n, 1, h, w), s)
-        pooled = torch.where(pooled >= 1e4, torch.zeros_like(pooled), pooled)
-        return pooled.reshape(b, n, s, s)
+        return nearest_depth(depth, s)
 
     def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Voxels (B, C, Z, X, Y) and the lift's depth distributions (B, N, D, h, w)."""
@@ -131,12 +137,10 @@ class Encoder3D(nn.Module):
     def lift_depth_loss(self, probs: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of the depth distributions (B, N, D, h, w) against the bin of each
         patch's nearest valid depth (B, N, H, W); patches with no return are skipped."""
-        b, n, d, h, w = probs.shape
-        far = torch.where(depth > 0, depth.float(), torch.full_like(depth.float(), 1e4))
-        near = -F.adaptive_max_pool2d(-far.reshape(b * n, 1, *depth.shape[-2:]), (h, w))
-        near = near.reshape(b, n, h, w)
+        d, h, w = probs.shape[2:]
+        near = nearest_depth(depth, (h, w))
         lo, hi = self.cfg.depth_range
-        valid = (near >= lo) & (near <= hi)
+        valid = (near > 0) & (near >= lo) & (near <= hi)
         step = (hi - lo) / (d - 1)
         target = ((near.clamp(lo, hi) - lo) / step).round().long()
         logp = probs.clamp_min(1e-6).log().gather(2, target.unsqueeze(2)).squeeze(2)
@@ -172,4 +176,4 @@ class Encoder3D(nn.Module):
         return loss, info
 
 
-__all__ = ["Encoder3D", "Encoder3DConfig"]
+__all__ = ["Encoder3D", "Encoder3DConfig", "nearest_depth"]

@@ -29,10 +29,17 @@ import gymnasium as gym
 import numpy as np
 
 from astra_sim.agents.astra_local.bev_input import BevConfig, local_esdf
-from astra_sim.agents.astra_local.plan_features import Featurize, depth_featurizer
+from astra_sim.agents.astra_local.plan_features import (
+    Featurize,
+    RigFeaturizers,
+    featurizer_factory,
+)
 from astra_sim.agents.expert import ExpertAgent
 from astra_sim.core.seeding import make_rng
 from astra_sim.render.rig import Rig
+
+SAMPLE_KEYS = ("bev", "occupancy", "velocity", "goal", "steps", "esdf", "episode")
+"""What a planner sample holds (``build_samples``, ``plan_dataset.dataset_samples``)."""
 
 
 @dataclass
@@ -129,11 +136,9 @@ def build_samples(
     """
     import astra_sim.envs  # noqa: F401  (registers the envs)
 
-    factory = featurize or (lambda rig: depth_featurizer(rig, bev))
-    featurizers: dict[int, tuple[Rig, Featurize]] = {}
+    featurizers = RigFeaturizers(featurize or featurizer_factory(bev, None))
     envs: dict[str, gym.Env] = {}
-    out: dict[str, list[np.ndarray]] = {k: [] for k in
-           ("bev", "occupancy", "velocity", "goal", "steps", "esdf", "episode")}  # fmt: skip
+    out: dict[str, list[np.ndarray]] = {k: [] for k in SAMPLE_KEYS}
     for i in range(cfg.episodes):
         kind = cfg.scenes[i % len(cfg.scenes)]
         if kind not in envs:
@@ -147,10 +152,7 @@ def build_samples(
         base = env.unwrapped
         grid = base.sim.scene.navgrid()
         goal = np.asarray(base.episode.goal.positions[0], np.float64)
-        rig = base.sim.rig
-        if id(rig) not in featurizers:  # keep the rig alive with its featurizer
-            featurizers[id(rig)] = (rig, factory(rig))
-        frame_features = featurizers[id(rig)][1]
+        frame_features = featurizers(base.sim.rig)
         expert = ExpertAgent(base.sim.scene)
         expert.reset(info["pose"], base.episode.goal.positions)
         poses, frames, pushed, push_left = [info["pose"].copy()], [], [], 0
@@ -196,11 +198,17 @@ def build_samples(
             "no planner sample: every step's planned horizon held a push (lower "
             f"data.push_prob={cfg.push_prob} or data.push_steps={cfg.push_steps})"
         )
-    arrays = {k: np.stack(v) for k, v in out.items()}
-    arrays["bev"] = arrays["bev"].astype(np.float16)
-    arrays["esdf"] = arrays["esdf"].astype(np.float16)
-    arrays["occupancy"] = arrays["occupancy"].astype(np.uint8)
-    return arrays
+    return stack_samples(out)
+
+
+def stack_samples(out: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per-sample lists -> the stored arrays: features and ESDF as float16 and occupancy as
+    uint8 (the bulk of a cache; half or a quarter of the memory), the rest float32 and the
+    episode index int32."""
+    dtypes = {"bev": np.float16, "occupancy": np.uint8, "velocity": np.float32,
+              "goal": np.float32, "steps": np.float32, "esdf": np.float16,
+              "episode": np.int32}  # fmt: skip
+    return {k: np.stack(out[k]).astype(dtypes[k]) for k in SAMPLE_KEYS}
 
 
 def save_samples(arrays: dict[str, np.ndarray], path: str | Path) -> Path:

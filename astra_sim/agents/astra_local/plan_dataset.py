@@ -38,14 +38,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from astra_sim.agents.astra_local.bev_input import BevConfig, local_esdf
-from astra_sim.agents.astra_local.plan_data import future_steps, local_goal
-from astra_sim.agents.astra_local.plan_features import Featurize, depth_featurizer
+from astra_sim.agents.astra_local.plan_data import (
+    SAMPLE_KEYS,
+    future_steps,
+    local_goal,
+    stack_samples,
+)
+from astra_sim.agents.astra_local.plan_features import (
+    Featurize,
+    RigFeaturizers,
+    featurizer_factory,
+)
 from astra_sim.agents.baselines.dead_reckoning import relative
 
 if TYPE_CHECKING:
     from astra_sim.render.rig import Rig
-
-KEYS = ("bev", "occupancy", "velocity", "goal", "steps", "esdf", "episode")
 
 
 def pose_velocity(poses: np.ndarray, fps: float) -> np.ndarray:
@@ -115,9 +122,8 @@ def dataset_samples(
     jobs = {j.index: j for j in episode_jobs(env_cfg)}
     stride = step_dt * fps
     window = int(np.ceil(horizon * stride))
-    make = featurize or (lambda rig: depth_featurizer(rig, bev))
-    featurizers: dict[int, tuple[Rig, Featurize]] = {}  # the rig kept: its id stays unique
-    out: dict[str, list[np.ndarray]] = {k: [] for k in KEYS}
+    featurizers = RigFeaturizers(featurize or featurizer_factory(bev, None))
+    out: dict[str, list[np.ndarray]] = {k: [] for k in SAMPLE_KEYS}
     pool = EnvPool(env_cfg)
     try:
         indices = ds.episode_indices[:episodes] if episodes is not None else ds.episode_indices
@@ -142,10 +148,7 @@ def dataset_samples(
             if len(goals) > 1:
                 dists = [grid.geodesic_distance(poses[0, :2], g) for g in goals]
                 goals = goals[[int(np.argmin(dists))]]
-            rig = base.sim.rig
-            if id(rig) not in featurizers:
-                featurizers[id(rig)] = (rig, make(rig))
-            feat = featurizers[id(rig)][1]
+            feat = featurizers(base.sim.rig)
             pushed = push_rows(ep, env.action_space, noise, push_threshold)
             velocity = pose_velocity(poses, fps)
             obs_keys = [k for k in ep if k.startswith("observation.")]
@@ -167,11 +170,4 @@ def dataset_samples(
             f"no planner sample in {ds.root}: every step's planned horizon held a push "
             f"(push_threshold={push_threshold}) or no episode was read (episodes={episodes})"
         )
-    arrays = {k: np.stack(v) for k, v in out.items()}
-    arrays["bev"] = arrays["bev"].astype(np.float16)
-    arrays["esdf"] = arrays["esdf"].astype(np.float16)
-    arrays["occupancy"] = arrays["occupancy"].astype(np.uint8)
-    arrays["velocity"] = arrays["velocity"].astype(np.float32)
-    arrays["goal"] = arrays["goal"].astype(np.float32)
-    arrays["steps"] = arrays["steps"].astype(np.float32)
-    return arrays
+    return stack_samples(out)

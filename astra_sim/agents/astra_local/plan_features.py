@@ -93,6 +93,21 @@ def featurizer_factory(bev: BevConfig, encoder: Encoder3D | None) -> Callable[[R
     return lambda rig: depth_featurizer(rig, bev)
 
 
+class RigFeaturizers:
+    """``featurizers(rig)``: the featurizer ``factory`` builds for a rig, built once per rig
+    (building one precomputes the rig's rays) and kept with the rig, so the id it is cached
+    under cannot be reused by another rig while the entry lives."""
+
+    def __init__(self, factory: Callable[[Rig], Featurize]):
+        self.factory = factory
+        self._built: dict[int, tuple[Rig, Featurize]] = {}
+
+    def __call__(self, rig: Rig) -> Featurize:
+        if id(rig) not in self._built:
+            self._built[id(rig)] = (rig, self.factory(rig))
+        return self._built[id(rig)][1]
+
+
 def load_bev_encoder(bev: BevConfig) -> Encoder3D | None:
     """The frozen 3D encoder ``bev.encoder`` names (None for depth features); also sets
     ``bev.encoder_channels`` to its BEV channels, which the planner's stem is sized by."""
@@ -155,6 +170,7 @@ def encoder_from_payload(payload: dict[str, Any] | None) -> Encoder3D | None:
 __all__ = [
     "EncoderFeaturizer",
     "Featurize",
+    "RigFeaturizers",
     "depth_featurizer",
     "encoder_from_payload",
     "encoder_path",

@@ -33,7 +33,7 @@ from scipy import ndimage
 
 from astra_sim.agents.astra_local.esdf_loss import integrate_steps
 from astra_sim.agents.astra_local.plan_data import local_goal
-from astra_sim.agents.astra_local.plan_features import Featurize, featurizer_factory
+from astra_sim.agents.astra_local.plan_features import RigFeaturizers, featurizer_factory
 from astra_sim.agents.astra_local.train_planner import load_planner_and_encoder
 from astra_sim.distributed.agents import Agent
 
@@ -56,8 +56,7 @@ class PlannerAgent(Agent):
         torch.set_num_threads(1)
         self.model, encoder = load_planner_and_encoder(config.checkpoint)
         self.cfg = self.model.cfg
-        self._factory = featurizer_factory(self.cfg.bev, encoder)
-        self._featurizers: dict[int, tuple[Any, Featurize]] = {}
+        self._featurizers = RigFeaturizers(featurizer_factory(self.cfg.bev, encoder))
         self.plans = self.fallbacks = self._backoff = 0
 
     def wrap(self, env: gym.Env) -> gym.Env:
@@ -66,10 +65,7 @@ class PlannerAgent(Agent):
     def reset(self, env: gym.Env, obs: Any, info: dict[str, Any], rng: np.random.Generator):
         super().reset(env, obs, info, rng)
         base = env.unwrapped
-        rig = base.sim.rig
-        if id(rig) not in self._featurizers:  # the rig stays alive with its featurizer
-            self._featurizers[id(rig)] = (rig, self._factory(rig))
-        self.featurize = self._featurizers[id(rig)][1]
+        self.featurize = self._featurizers(base.sim.rig)
         self.grid = base.sim.scene.navgrid()
         goals = np.asarray(base.episode.goal.positions, np.float64)
         self.goal = goals[np.argmin(np.linalg.norm(goals - info["pose"][:2], axis=1))]

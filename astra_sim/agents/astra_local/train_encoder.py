@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from astra_sim.agents.astra_local.encoder3d import Encoder3D, Encoder3DConfig
+from astra_sim.agents.astra_local.encoder3d import Encoder3D, Encoder3DConfig, nearest_depth
 from astra_sim.agents.astra_local.encoder4d import Encoder4D, Encoder4DConfig
 from astra_sim.agents.astra_local.odometry_data import downsample
 from astra_sim.agents.astra_local.train_runtime import (
@@ -91,11 +91,7 @@ def load_frames(root: str | Path, size: int, episodes: int = 0) -> list[dict[str
     out = []
     for i in range(min(episodes, len(ds)) if episodes else len(ds)):
         e = ds.read_episode(i, ["observation.rgb", "observation.depth"])
-        d = torch.from_numpy(e["observation.depth"])
-        t, n, h, w = d.shape
-        far = torch.where(d > 0, d, torch.full_like(d, 1e4)).reshape(t * n, 1, h, w)
-        near = -torch.nn.functional.adaptive_max_pool2d(-far, size)
-        near = torch.where(near >= 1e4, torch.zeros_like(near), near).reshape(t, n, size, size)
+        near = nearest_depth(torch.from_numpy(e["observation.depth"]), size)
         out.append({"rgb": downsample(e["observation.rgb"], size), "depth": near.numpy()})
     return out
 
