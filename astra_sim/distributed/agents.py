@@ -1,13 +1,6 @@
 """Agents that drive closed-loop episodes: the expert (with noise and recovery), a random
-agent, and SB3 or RLlib checkpoints, behind one small interface.
-
-A worker builds its agent once from an ``AgentConfig`` and reuses it for every episode;
-``reset`` hands it the episode's own generator, so what it draws depends on the episode
-alone and never on which worker ran which episodes before.
-
-Interface: ``wrap(env)`` (the env the agent acts in, e.g. the SB3 view), ``reset(env, obs,
-info, rng)``, ``act(obs, info) -> action``, then ``stop`` (ask the env to end the episode)
-and ``label`` (the expert's own command for this step, or None).
+agent, and SB3 or RLlib checkpoints, behind the interface of ``astra_sim.agents.base.Agent``
+(re-exported here), and ``make_agent``, which builds the one an ``AgentConfig`` names.
 """
 
 from __future__ import annotations
@@ -19,30 +12,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from astra_sim.agents.base import Agent
 from astra_sim.agents.expert import ExpertAgent
 from astra_sim.core.errors import UnknownNameError
 from astra_sim.distributed.config import AGENT_ALIASES, AGENTS, AgentConfig
 
 SB3_ALGOS = ("a2c", "ddpg", "dqn", "ppo", "sac", "td3")
-
-
-class Agent:
-    """Base: acts in the env as given, never asks to stop, has no expert label."""
-
-    stop = False
-    label: np.ndarray | None = None
-
-    def __init__(self, config: AgentConfig | None = None):
-        self.config = config
-
-    def wrap(self, env: gym.Env) -> gym.Env:
-        return env
-
-    def reset(self, env: gym.Env, obs: Any, info: dict[str, Any], rng: np.random.Generator):
-        self.env, self.rng, self.stop, self.label = env, rng, False, None
-
-    def act(self, obs: Any, info: dict[str, Any]) -> Any:
-        raise NotImplementedError
 
 
 class RandomAgent(Agent):

@@ -35,7 +35,7 @@ from astra_sim.agents.astra_local.esdf_loss import integrate_steps
 from astra_sim.agents.astra_local.plan_data import local_goal
 from astra_sim.agents.astra_local.plan_features import RigFeaturizers, featurizer_factory
 from astra_sim.agents.astra_local.train_planner import load_planner_and_encoder
-from astra_sim.distributed.agents import Agent
+from astra_sim.agents.base import Agent
 
 LOCAL_GOAL_DISTANCE = 2.5
 GOAL_TOLERANCE = 0.3
