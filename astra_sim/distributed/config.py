@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from astra_sim.agents.astra.config import AstraConfig
 from astra_sim.core.errors import UnknownNameError
 from astra_sim.core.seeding import check_seed
 
@@ -18,12 +19,13 @@ TASKS = {
     "imagenav": "AstraSim/ImageNav-v0",
     "languagenav": "AstraSim/LanguageNav-v0",
 }
-AGENTS = ("expert", "random", "sb3", "rllib", "planner", "planner_fallback")
+AGENTS = ("expert", "random", "sb3", "rllib", "planner", "planner_fallback", "astra")
 AGENT_ALIASES = {
     "planner": "astra_sim.agents.astra_local.planner_agent:PlannerAgent",
     "planner_fallback": "astra_sim.agents.astra_local.planner_agent:PlannerAgentFallback",
+    "astra": "astra_sim.agents.astra.agent:AstraAgent",
 }
-"""Short names of agents that live elsewhere (a trained Astra-Local planner checkpoint)."""
+"""Short names of agents that live elsewhere (Astra-Local planners, the composed agent)."""
 FEATURES = ("rgb", "depth", "semantic", "imu", "wheel", "goal", "goal_image")
 """Observation keys a dataset may hold (those the task's observation has)."""
 
@@ -97,8 +99,8 @@ class AgentConfig:
 
     Attributes:
         name: expert, random, sb3 or rllib; or ``package.module:Class``, a class built
-            with this config that has the interface of ``astra_sim.distributed.agents.Agent``
-            (how agents that do not exist yet, such as the Astra agent, plug in).
+            with this config that has the interface of ``astra_sim.agents.base.Agent``
+            (how other agents plug in); ``astra`` is the composed agent (``astra`` block).
         checkpoint: an SB3 ``.zip`` or an RLlib checkpoint directory (sb3, rllib).
         algo: the SB3 algorithm class of the checkpoint (ppo, sac, a2c, td3, ddpg, dqn).
         discrete: the checkpoint acts through ``DiscreteActions`` (sb3, rllib).
@@ -107,6 +109,7 @@ class AgentConfig:
             actions for ``recovery_steps`` steps, then recovers (DART-style demonstrations:
             the dataset's ``action.expert`` holds the expert's corrective command).
         recovery_steps: length of one push off course, in control steps.
+        astra: settings of the composed Astra agent (``agent.name=astra``).
     """
 
     name: str = "expert"
@@ -116,11 +119,13 @@ class AgentConfig:
     action_noise: list[float] = field(default_factory=lambda: [0.0, 0.0])
     recovery_prob: float = 0.0
     recovery_steps: int = 5
+    astra: AstraConfig = field(default_factory=AstraConfig)
 
     def __post_init__(self) -> None:
         if self.name not in AGENTS and ":" not in self.name:
             raise UnknownNameError("agent", self.name, (*AGENTS, "package.module:Class"))
-        if self.name in ("sb3", "rllib", *AGENT_ALIASES) and not self.checkpoint:
+        needs_checkpoint = ("sb3", "rllib", "planner", "planner_fallback")
+        if self.name in needs_checkpoint and not self.checkpoint:
             raise ValueError(f"agent {self.name!r} needs agent.checkpoint=PATH")
         if len(self.action_noise) != 2 or min(self.action_noise) < 0:
             raise ValueError(f"agent.action_noise must be two stds >= 0, got {self.action_noise}")
@@ -213,3 +218,59 @@ class EvalConfig:
     agent: AgentConfig = field(default_factory=AgentConfig)
     ray: RayConfig = field(default_factory=RayConfig)
     fault: FaultConfig = field(default_factory=FaultConfig)
+
+
+def _astra_env() -> EnvConfig:
+    return EnvConfig(
+        task="languagenav",
+        scenes=["warehouse", "office", "home"],
+        scene_seeds=[8, 9],
+        rig="default_hires",
+        max_steps=1000,
+        episodes=3,
+        seed=0,
+    )
+
+
+@dataclass
+class EvalAstraConfig:
+    """``astra-sim eval astra``: the composed agent in closed loop, with its oracle ladder.
+
+    Attributes:
+        out: report folder (summary.json, summary.md, episodes.jsonl, ladder.png, pictures/).
+        ladder: attribution rows to run, each the same episodes (``none`` is the result;
+            the others read ground truth, see ``astra.config.ORACLE_LADDER``).
+        pictures: the first n episodes of the ``none`` row get a picture and an animation.
+        env: the episodes (LanguageNav or ImageNav; the robot's rig must be an integer
+            multiple of the map's, e.g. ``default_hires``).
+        agent: ``astra`` (its settings under ``agent.astra``).
+        ray, fault: see their classes.
+    """
+
+    out: str = "outputs/eval/astra"
+    ladder: list[str] = field(
+        default_factory=lambda: ["none", "goal", "goal+start", "goal+start+pose", "all"]
+    )
+    pictures: int = 0
+    env: EnvConfig = field(default_factory=_astra_env)
+    agent: AgentConfig = field(default_factory=lambda: AgentConfig(name="astra"))
+    ray: RayConfig = field(default_factory=RayConfig)
+    fault: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        from astra_sim.agents.astra.config import ORACLE_LADDER, OracleConfig
+
+        if self.env.task not in ("languagenav", "imagenav"):
+            raise ValueError(
+                f"eval astra runs languagenav or imagenav episodes, got env.task={self.env.task!r}"
+            )
+        if self.agent.name != "astra":
+            raise ValueError(f"eval astra drives agent.name=astra, got {self.agent.name!r}")
+        if not self.ladder:
+            raise ValueError(f"ladder must name at least one row of {list(ORACLE_LADDER)}")
+        for row in self.ladder:
+            OracleConfig.from_row(row)
+        if len(set(self.ladder)) != len(self.ladder):
+            raise ValueError(f"ladder names a row twice: {self.ladder}")
+        if self.pictures < 0:
+            raise ValueError(f"pictures must be >= 0, got {self.pictures}")

@@ -104,6 +104,8 @@ class EpisodeWorker:
         features: observation keys to store (collect).
         fault: the crash hook; honoured only inside an actor (``in_actor``), never in the
             driver's own process.
+        pictures: episodes with an index below this get a top-down picture and an
+            animation, when the agent keeps a log (``episode_log``: the Astra agent).
     """
 
     def __init__(
@@ -114,6 +116,7 @@ class EpisodeWorker:
         features: list[str] | None = None,
         fault: FaultConfig | None = None,
         in_actor: bool = False,
+        pictures: int = 0,
     ):
         import astra_sim  # noqa: F401  (registers the env ids in this process)
 
@@ -123,6 +126,7 @@ class EpisodeWorker:
         self.features = list(features or [])
         self.fault = fault or FaultConfig()
         self.in_actor = in_actor
+        self.pictures = int(pictures)
         self.agent = make_agent(agent_cfg)
         self.pool = EnvPool(env_cfg, self.agent.wrap)
 
@@ -195,9 +199,28 @@ class EpisodeWorker:
             "collisions_per_m": round(per_m, 4),
         }
         out: dict[str, Any] = {"index": job.index, "summary": summary}
+        if hasattr(self.agent, "episode_log"):
+            out["summary"], out["pictures"] = self._astra_scores(env, job, record, summary)
         if buffer is not None:
             out["shard"], out["summary"] = buffer.to_parquet(summary)
         return out
+
+    def _astra_scores(self, env: gym.Env, job: EpisodeJob, record: Any, summary: dict) -> tuple:
+        """The composed agent's episode scored against ground truth, and its pictures."""
+        from astra_sim.eval.astra_outcome import astra_episode_summary, picture_trace
+
+        base = env.unwrapped
+        log = self.agent.episode_log()
+        summary = {**summary, **astra_episode_summary(record, log, base.episode)}
+        pictures: dict[str, bytes] = {}
+        if job.index < self.pictures:
+            from astra_sim.eval.astra_pictures import episode_animation, episode_picture
+
+            grid = base.sim.scene.navgrid()
+            trace = picture_trace(record, log, base.episode, summary)
+            pictures[f"episode_{job.index:04d}.png"] = episode_picture(grid, trace)
+            pictures[f"episode_{job.index:04d}.gif"] = episode_animation(grid, trace)
+        return summary, pictures
 
     def close(self) -> None:
         self.pool.close()

@@ -17,6 +17,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from astra_sim.envs.sensors_only import SensorsOnly  # noqa: F401
 from astra_sim.envs.spaces import GOAL_RANGE, IMU_RANGE, INSTRUCTION_LENGTH, MAX_DEPTH, WHEEL_RANGE
 from astra_sim.physics.kinematic import WheelShaper
 

@@ -37,6 +37,8 @@ class EpisodeRecord:
     trajectory: np.ndarray
     goals: np.ndarray
     frames: list[np.ndarray] = field(default_factory=list)
+    truncated: bool = False
+    last_collision_step: int | None = None
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready: identifiers and measures, no arrays."""
@@ -121,19 +123,29 @@ def run_agent_episode(
     options: dict[str, Any] | None = None,
     on_step: Callable[..., None] | None = None,
 ) -> EpisodeRecord:
-    """One episode of any agent with the ``astra_sim.distributed.agents`` interface.
+    """One episode of any agent with the ``astra_sim.agents.base.Agent`` interface.
 
     ``agent.reset(env, obs, info, rng)`` starts it, ``agent.act(obs, info)`` gives each
     action, and ``agent.stop`` asks the env to end the episode. ``on_step(t, obs, action,
     info, reward, terminated, truncated, next_info)`` sees every transition (collection
     records them); ``info`` is the one the action was chosen from.
+
+    An agent with ``sensors_only`` gets the robot's view of the env (``SensorsOnly``, with
+    its ``oracles``) and each ``info`` with the ground truth stripped; the record's measures
+    still come from the env's own ``info``.
     """
     base = env.unwrapped
     obs, info = env.reset(seed=seed, options=options)
-    agent.reset(env, obs, info, rng)
+    view, strip = env, (lambda i: i)
+    if getattr(agent, "sensors_only", False):
+        from astra_sim.envs.sensors_only import SensorInfo, SensorsOnly
+
+        view, strip = SensorsOnly(env, getattr(agent, "oracles", ())), SensorInfo
+    agent.reset(view, obs, strip(info), rng)
     trajectory, steps, done = [info["pose"][:2].copy()], 0, False
+    truncated, last_collision = False, None
     while not done:
-        action = agent.act(obs, info)
+        action = agent.act(obs, strip(info))
         if agent.stop:
             base.request_stop()
         next_obs, reward, terminated, truncated, next_info = env.step(action)
@@ -142,5 +154,9 @@ def run_agent_episode(
         steps += 1
         obs, info = next_obs, next_info
         trajectory.append(info["pose"][:2].copy())
+        if info.get("collided"):
+            last_collision = steps
         done = terminated or truncated
-    return _record(base, info, steps, trajectory, [])
+    record = _record(base, info, steps, trajectory, [])
+    record.truncated, record.last_collision_step = bool(truncated), last_collision
+    return record

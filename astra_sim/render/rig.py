@@ -267,8 +267,15 @@ def _equirect() -> Rig:
     return Rig((CameraMount(cam, xyz=(0.0, 0.0, 0.5), name="pano"),))
 
 
+def _default_hires() -> Rig:
+    """The default rig at three times its pixels per side: what the Astra agent's robot
+    carries, so its landmark localizer reads signs; centre-sampled, it is the default rig."""
+    return _default().scaled(3)
+
+
 _RECIPES: dict[str, Callable[[], Rig]] = {
     "default": _default,
+    "default_hires": _default_hires,
     "astra3": _astra3,
     "equirect": _equirect,
 }

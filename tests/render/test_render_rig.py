@@ -48,13 +48,22 @@ def test_default_rig_is_a_four_camera_panorama_at_half_a_metre():
 
 
 def test_recipes_exist_and_unknown_names_list_them():
-    assert set(RIG_NAMES) == {"default", "astra3", "equirect"}
+    assert set(RIG_NAMES) == {"default", "default_hires", "astra3", "equirect"}
+    hires, base = Rig.from_name("default_hires"), Rig.from_name("default")
+    assert hires.shape == (4, 384, 384)
+    # Each 3x3 block's centre pixel casts the ray of the default rig's pixel.
+    pose = np.array([1.0, 2.0, 0.3])
+    for a, b in zip(hires.rays(pose), base.rays(pose), strict=True):
+        a = np.asarray(a)
+        if a.ndim >= 2 and a.shape[0] == 4 * 384 * 384:
+            c = a.reshape(4, 384, 384, -1)[:, 1::3, 1::3].reshape(np.asarray(b).shape)
+            np.testing.assert_allclose(c, b, atol=1e-6)
     astra3 = Rig.from_name("astra3")
     assert astra3.shape == (3, 160, 160)
     assert 0 < astra3.num_rays < 3 * 160 * 160 == astra3.valid.size
     assert astra3.num_rays == int(astra3.valid.sum())
     assert Rig.from_name("equirect").shape == (1, 128, 256)
-    with pytest.raises(UnknownNameError, match="astra3, default, equirect"):
+    with pytest.raises(UnknownNameError, match="astra3, default, default_hires, equirect"):
         Rig.from_name("hexapod")
 
 

@@ -1,0 +1,1 @@
+"""The composed Astra agent: Astra-Global and Astra-Local in one closed loop (Algorithm 1)."""

@@ -1,0 +1,103 @@
+"""Global planning on the map G: the shortest path over G's edges, and the local planner's
+next target along it.
+
+Edges of G join keyframes that can be driven between in a straight line (the map builder
+checks each edge's clearance against the robot radius), so the polyline through the path's
+node positions is a drivable route. The local planner was trained to head for the point
+``lookahead`` metres along the shortest path (``plan_data.local_goal``); the route hands it
+the same kind of target, measured along the polyline from where the robot believes it is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from astra_sim.mapping.graph import TopoSemanticMap
+
+LOOKAHEAD_M = 2.5
+"""Metres along the route of the planner's target (the training rule's distance)."""
+REACH_M = 0.75
+"""A route point within this distance of the robot counts as passed."""
+
+
+class Route:
+    """Subgoals along G's shortest path from a start node to the goal, then the goal itself.
+
+    Args:
+        topo_map: the map.
+        start_node: where the path starts (the node nearest the robot's estimate, or the
+            node its localizer matched).
+        goal_node: the node the goal localizer chose.
+        goal_xy: the goal position (the route's last point; may differ from the node's).
+        reach: see ``REACH_M``.
+
+    Raises:
+        ValueError: if the two nodes are not connected on G.
+    """
+
+    def __init__(
+        self,
+        topo_map: TopoSemanticMap,
+        start_node: int,
+        goal_node: int,
+        goal_xy: np.ndarray,
+        reach: float = REACH_M,
+    ) -> None:
+        self.nodes = topo_map.shortest_path(int(start_node), int(goal_node))
+        if not self.nodes:
+            raise ValueError(f"map nodes {start_node} and {goal_node} are not connected on G")
+        goal = np.asarray(goal_xy, np.float64)[:2]
+        self.points = np.vstack([topo_map.positions[self.nodes], goal[None]])
+        self.reach = float(reach)
+        self.index = 0
+        self.length = float(np.linalg.norm(np.diff(self.points, axis=0), axis=1).sum())
+
+    @classmethod
+    def from_pose(
+        cls, topo_map: TopoSemanticMap, pose: np.ndarray, goal_node: int, goal_xy: np.ndarray
+    ) -> Route:
+        """The route from the node nearest (straight line) to ``pose``."""
+        return cls(topo_map, topo_map.nearest_node(np.asarray(pose)[:2]), goal_node, goal_xy)
+
+    @property
+    def goal(self) -> np.ndarray:
+        return self.points[-1].copy()
+
+    @property
+    def subgoal(self) -> np.ndarray:
+        """The next route point not yet passed."""
+        return self.points[self.index].copy()
+
+    def advance(self, xy: np.ndarray) -> int:
+        """Pass every route point up to the last one within ``reach`` of ``xy``; returns
+        the index of the next point (the goal stays the last one, never passed)."""
+        p = np.asarray(xy, np.float64)[:2]
+        near = np.flatnonzero(np.linalg.norm(self.points[self.index :] - p, axis=1) < self.reach)
+        if len(near):
+            self.index = min(self.index + int(near.max()) + 1, len(self.points) - 1)
+        return self.index
+
+    def target(self, xy: np.ndarray, lookahead: float = LOOKAHEAD_M) -> np.ndarray:
+        """The world (x, y) ``lookahead`` metres along [xy, remaining route points]."""
+        p = np.asarray(xy, np.float64)[:2]
+        path = np.vstack([p[None], self.points[self.index :]])
+        seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        if cum[-1] <= lookahead:
+            return path[-1].copy()
+        k = int(np.searchsorted(cum, lookahead)) - 1
+        f = (lookahead - cum[k]) / max(seg[k], 1e-9)
+        return path[k] + f * (path[k + 1] - path[k])
+
+    def remaining(self, xy: np.ndarray) -> float:
+        """Metres from ``xy`` along the rest of the route to the goal."""
+        p = np.asarray(xy, np.float64)[:2]
+        path = np.vstack([p[None], self.points[self.index :]])
+        return float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
+
+
+def to_robot_frame(pose: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """World point ``xy`` in the frame of ``pose`` (x forward, y left), float32."""
+    d = np.asarray(xy, np.float64)[:2] - np.asarray(pose, np.float64)[:2]
+    c, s = np.cos(pose[2]), np.sin(pose[2])
+    return np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1]], np.float32)
