@@ -263,11 +263,11 @@ def _check_instruction(instruction: object) -> None:
 
 
 def _unknown_codes(instruction: str, topo_map: TopoSemanticMap) -> list[str]:
-    """Numbers and codes in the instruction ('203', 'b003') that no landmark name or text
-    holds: 'room 203' on a map without that sign names nothing, rather than room 207."""
+    """Numbers and codes in the instruction ('203', 'b003') that no landmark name, text or
+    room holds: 'room 203' on a map without that sign names nothing, rather than room 207."""
     known: set[str] = set()
     for m in topo_map.landmarks:
-        for phrase in (m.name, m.text):
+        for phrase in (m.name, m.text, m.room):  # rooms are named too: "bedroom 2"
             words = _words(phrase).split()
             known.update(words)
             known.add("".join(words))
