@@ -149,7 +149,7 @@ def format_astra_summary(summary: dict[str, Any], title: str = "") -> str:
         " | ours | paper fallback rate | ours | SPL | collisions/m | episodes |",
         "|" + "---|" * 12,
     ]
-    for k in [*PAPER_TABLE1, *(k for k in kinds if k not in PAPER_TABLE1)]:
+    for k in [*PAPER_TABLE1, *(k for k in kinds if k in ours and k not in PAPER_TABLE1)]:
         s, p = ours.get(k), PAPER_TABLE1.get(k, {})
         cells = [k]
         for key in _PAPER_COLUMNS:

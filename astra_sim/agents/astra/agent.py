@@ -120,8 +120,10 @@ class AstraAgent(Agent):
         self.fix_count = 0
         self.trace: dict[str, list] = {"est_pose": [], "fixes": [], "subgoals": [], "routes": []}
         self.goal_failure = ""
-        if "pose" in self.oracles or "start" in self.oracles:
+        if "start" in self.oracles:
             self._init_filter(env.oracle.start_pose(), ORACLE_SIGMA)
+        elif "pose" in self.oracles:
+            self._init_filter(env.oracle.pose(), ORACLE_SIGMA)
         self._localize_goal(obs, None)
         if self.goal is None:
             self.outcome, self.stop = "goal_not_found", True
