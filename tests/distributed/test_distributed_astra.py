@@ -66,5 +66,5 @@ def test_a_bad_astra_recipe_is_named():
         from_dict(EvalAstraConfig, {"env": {"task": "pointnav"}})
     with pytest.raises(ValueError, match="oracle row"):
         from_dict(EvalAstraConfig, {"ladder": ["none", "gps"]})
-    with pytest.raises(ValueError, match="agent.name=astra"):
+    with pytest.raises(ValueError, match=r"agent\.name=astra"):
         from_dict(EvalAstraConfig, {"agent": {"name": "expert"}})
