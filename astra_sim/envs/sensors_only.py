@@ -115,6 +115,14 @@ class Oracle:
         """'goal': the episode's goal positions, (G, 2) metres in the map frame."""
         return np.array(self._episode("goal").goal.positions, dtype=np.float64)
 
+    def nearest_goal(self, xy: np.ndarray) -> np.ndarray:
+        """'goal': the goal position geodesically nearest ``xy`` (the one the env's distance
+        to goal measures from there); a straight-line pick can lie behind a wall."""
+        base = self._base("goal")
+        self._episode("goal")
+        found = base.goal_distance.nearest_source(np.asarray(xy, np.float64)[:2])
+        return self.goal_positions()[0] if found is None else np.asarray(found, np.float64)
+
     def start_pose(self) -> np.ndarray:
         """'start': the true (x, y, yaw) at reset, as if the robot were placed on a mark."""
         episode = self._episode("start")
@@ -130,7 +138,12 @@ class Oracle:
         return self._base("planner").sim.scene.navgrid()
 
 
-_METHOD = {"goal": "goal_positions", "start": "start_pose", "pose": "pose", "planner": "navgrid"}
+_METHOD = {
+    "goal": "goal_positions / nearest_goal",
+    "start": "start_pose",
+    "pose": "pose",
+    "planner": "navgrid",
+}
 
 
 class SensorsOnly(gym.Wrapper):

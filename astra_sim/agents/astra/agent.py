@@ -124,7 +124,7 @@ class AstraAgent(Agent):
             self._init_filter(env.oracle.start_pose(), ORACLE_SIGMA)
         elif "pose" in self.oracles:
             self._init_filter(env.oracle.pose(), ORACLE_SIGMA)
-        self._localize_goal(obs, None)
+        self._localize_goal(obs, self.filter.pose if self.filter.initialized else None)
         if self.goal is None:
             self.outcome, self.stop = "goal_not_found", True
         elif self.filter.initialized:
@@ -313,8 +313,13 @@ class AstraAgent(Agent):
 
     def _localize_goal(self, obs: Any, start: np.ndarray | None) -> None:
         if "goal" in self.oracles:
-            where = start if start is not None else np.zeros(3)
-            self.goal = oracle_goal(self.map, self.env.oracle.goal_positions(), where[:2])
+            # The goal point the env measures from here (re-chosen once localized).
+            if start is None:
+                points = self.env.oracle.goal_positions()
+                start = points[0]
+            else:
+                points = self.env.oracle.nearest_goal(start[:2])
+            self.goal = oracle_goal(self.map, points, start[:2])
             return
         if "goal_image" in obs:
             if self.goal is None:
