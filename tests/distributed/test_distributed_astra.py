@@ -15,7 +15,7 @@ from astra_sim.core.recipe import from_dict  # noqa: E402
 from astra_sim.distributed.config import EvalAstraConfig  # noqa: E402
 from astra_sim.eval.astra_outcome import CAUSES  # noqa: E402
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.slow]  # minutes: every row loads the agent per worker
 
 RECIPE = {
     "ladder": ["none", "goal+start+pose"],
