@@ -52,9 +52,9 @@ def test_sb3_checkpoint_is_evaluated(tmp_path):
 
 
 def test_bad_agent_input_is_named(tmp_path):
-    valid = r"unknown agent 'astra'; valid agents are: expert, package\.module:Class, planner"
+    valid = r"unknown agent 'astro'; valid agents are: astra, expert, package\.module:Class"
     with pytest.raises(RecipeError, match=valid):
-        load_recipe(EvalConfig, None, ["agent.name=astra"])
+        load_recipe(EvalConfig, None, ["agent.name=astro"])
     with pytest.raises(RecipeError, match=r"agent 'sb3' needs agent\.checkpoint"):
         load_recipe(EvalConfig, None, ["agent.name=sb3"])
     with pytest.raises(FileNotFoundError, match=r"nope\.zip does not exist"):

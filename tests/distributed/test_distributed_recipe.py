@@ -74,6 +74,11 @@ def test_shipped_recipes_load_and_check_names():
     for path in collect_recipes:
         assert load_recipe(CollectConfig, path).agent.name == "expert"
     for path in eval_recipes:
+        if path.name == "eval_astra.yaml":
+            from astra_sim.distributed.config import EvalAstraConfig
+
+            load_recipe(EvalAstraConfig, path)
+            continue
         load_recipe(EvalConfig, path)
     with pytest.raises(RecipeError, match="unknown scene kind 'castle'"):
         load_recipe(CollectConfig, collect_recipes[0], ["env.scenes=[castle]"])
