@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from astra_sim.agents.astra_local.kinematic_prior import kinematic_prior
 from astra_sim.agents.astra_local.odometry_data import downsample
 from astra_sim.agents.baselines.dead_reckoning import DeadReckoning, DeadReckoningConfig
 
@@ -116,13 +115,9 @@ class OdometryStream:
         head, c = self.model.head, self.model.cfg
         imu = self._sensor(obs["imu"]) if c.use_imu else None
         wheel = self._sensor(obs["wheel"]) if c.use_wheel else None
-        # Tokens and prior of this step alone, as OdometryHead.forward builds them per step.
-        tokens = head.step_tokens(pair, imu, wheel)
-        base = tokens.new_zeros(3)
-        if c.uses_prior:
-            prior, features = kinematic_prior(wheel, imu, c.wheel_radius, c.track_width, c.imu_hz)
-            tokens = torch.cat([tokens, head.prior(features)[:, :, None]], dim=2)
-            base = prior[0, 0]
+        # Tokens and prior of this step alone, exactly as OdometryHead.forward builds them.
+        tokens, prior = head.tokens_and_prior(pair, imu, wheel)
+        base = tokens.new_zeros(3) if prior is None else prior[0, 0]
         self._tokens.append(tokens[0, 0])
         window = torch.stack(list(self._tokens))[None]  # (1, s <= W, n, d)
         mask = torch.ones(window.shape[:2], dtype=torch.bool, device=self.device)

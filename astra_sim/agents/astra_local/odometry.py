@@ -233,17 +233,19 @@ class OdometryHead(nn.Module):
         x = self.encoder(x, src_key_padding_mask=~keep)
         return (self.out(self.norm(x[:, 0])) * self.pose_scale).reshape(b, s, 3)
 
-    def forward(
+    def tokens_and_prior(
         self,
         bev: torch.Tensor | None = None,
         imu: torch.Tensor | None = None,
         wheel: torch.Tensor | None = None,
-        mask: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Per-step tokens (B, S, n, d) with the prior token, and the prior step (B, S, 3)
+        the head's output is a residual on (None without the prior). Each step's part
+        depends on that step alone, so an online stream can build them one at a time."""
         c = self.cfg
         tokens = self.step_tokens(bev, imu, wheel)
         if not c.uses_prior:
-            return self.attend(tokens, mask)
+            return tokens, None
         base, features = kinematic_prior(
             wheel if c.use_wheel else None,
             imu if c.use_imu else None,
@@ -251,8 +253,18 @@ class OdometryHead(nn.Module):
             c.track_width,
             c.imu_hz,
         )
-        tokens = torch.cat([tokens, self.prior(features)[:, :, None]], dim=2)
-        return self.attend(tokens, mask) + base
+        return torch.cat([tokens, self.prior(features)[:, :, None]], dim=2), base
+
+    def forward(
+        self,
+        bev: torch.Tensor | None = None,
+        imu: torch.Tensor | None = None,
+        wheel: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        tokens, base = self.tokens_and_prior(bev, imu, wheel)
+        out = self.attend(tokens, mask)
+        return out if base is None else out + base
 
 
 def pose_l1(
