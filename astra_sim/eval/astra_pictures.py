@@ -174,18 +174,15 @@ def _background(grid: NavGrid, trace: dict[str, Any]) -> _Canvas:
         draw.line(route, fill=(*ROUTE, 150), width=4, joint="curve")
     for p in c.px(trace.get("subgoals")):
         _mark(draw, p, "diamond", (*ROUTE, 220))
-    goal = trace.get("goal_estimate")
-    if goal is not None:
-        p = c.px(goal[:2])[0]
-        _mark(draw, p, "box", GOAL)
-        if len(goal) > 2:
-            _heading(draw, p, float(goal[2]), GOAL)
-    start = trace.get("start_true")
-    if start is not None:
-        p = c.px(start[:2])[0]
-        _mark(draw, p, "ring", START)
-        if len(start) > 2:
-            _heading(draw, p, float(start[2]), START)
+    for pose, mark, color in (
+        (trace.get("goal_estimate"), "box", GOAL),
+        (trace.get("start_true"), "ring", START),
+    ):
+        if pose is not None:
+            p = c.px(pose[:2])[0]
+            _mark(draw, p, mark, color)
+            if len(pose) > 2:
+                _heading(draw, p, float(pose[2]), color)
     _scale_bar(c, draw)
     return c
 

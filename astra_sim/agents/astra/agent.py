@@ -118,7 +118,7 @@ class AstraAgent(Agent):
         self.best_goal_dist, self.stalled = math.inf, 0
         self.cost = {"odometry": 0.0, "planner": 0.0, "fusion": 0.0, "localizer": 0.0}
         self.fix_count = 0
-        self.trace: dict[str, list] = {"est_pose": [], "fixes": [], "subgoals": [], "routes": []}
+        self.trace: dict[str, list] = {"est_pose": [], "fixes": [], "routes": []}
         self.goal_failure = ""
         if "start" in self.oracles:
             self._init_filter(env.oracle.start_pose(), ORACLE_SIGMA)
@@ -242,8 +242,6 @@ class AstraAgent(Agent):
             self.route.advance(est[:2])
             target = self.route.target(est[:2])
             local = to_robot_frame(est, target)
-        if not self.trace["subgoals"] or self.trace["subgoals"][-1] != self.route.index:
-            self.trace["subgoals"].append(self.route.index)
         command = self._plan(small, local)
         self.cost["planner"] += time.perf_counter() - t0
         return command

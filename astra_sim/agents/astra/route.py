@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from astra_sim.agents.astra_local.plan_data import to_robot_frame
 from astra_sim.mapping.graph import TopoSemanticMap
+
+__all__ = ["LOOKAHEAD_M", "REACH_M", "Route", "to_robot_frame"]
 
 LOOKAHEAD_M = 2.5
 """Metres along the route of the planner's target (the training rule's distance)."""
@@ -94,10 +97,3 @@ class Route:
         p = np.asarray(xy, np.float64)[:2]
         path = np.vstack([p[None], self.points[self.index :]])
         return float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
-
-
-def to_robot_frame(pose: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """World point ``xy`` in the frame of ``pose`` (x forward, y left), float32."""
-    d = np.asarray(xy, np.float64)[:2] - np.asarray(pose, np.float64)[:2]
-    c, s = np.cos(pose[2]), np.sin(pose[2])
-    return np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1]], np.float32)

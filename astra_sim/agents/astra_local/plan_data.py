@@ -98,7 +98,12 @@ def local_goal(grid, pose: np.ndarray, goal: np.ndarray, distance: float) -> np.
                 k = int(np.searchsorted(cum, distance)) - 1
                 f = (distance - cum[k]) / max(seg[k], 1e-9)
                 target = path[k] + f * (path[k + 1] - path[k])
-    d = target - xy
+    return to_robot_frame(pose, target)
+
+
+def to_robot_frame(pose: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """World point ``xy`` in the frame of ``pose`` (x forward, y left), float32."""
+    d = np.asarray(xy, np.float64)[:2] - np.asarray(pose, np.float64)[:2]
     c, s = np.cos(pose[2]), np.sin(pose[2])
     return np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1]], np.float32)
 
