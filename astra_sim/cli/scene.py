@@ -38,6 +38,10 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--no-labels", action="store_true", help="leave out room and landmark labels")
     s.set_defaults(func=run_show)
 
+    from astra_sim.cli import scene_habitat
+
+    scene_habitat.add_parsers(ssub)
+
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
     """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``; values are parsed as YAML scalars."""

@@ -46,6 +46,9 @@ class AstraNavEnv(gym.Env):
         scene_seeds: seeds to draw scenes from (one per episode, from the env's generator).
         scene_params: generator parameters for every scene (e.g. ``{"bedrooms": 3}``).
         scene_dir: a saved scene directory (or mesh) to use instead of generating.
+        scene_dataset: a habitat scene dataset (``*.scene_dataset_config.json``, folder or
+            mesh) to draw scenes from; ``episodes`` is then a habitat-lab ``*.json.gz``
+            (see ``envs.habitat_scenes``).
         episodes: a saved episode set (JSON) to play in order instead of sampling.
         split: with ``episodes``, keep only ``train``, ``val`` or ``test`` episodes.
         sim: simulator settings (a ``SimConfig`` or a dict of its fields).
@@ -69,6 +72,7 @@ class AstraNavEnv(gym.Env):
         scene_seeds: tuple[int, ...] | list[int] | int = (0,),
         scene_params: dict[str, Any] | None = None,
         scene_dir: str | Path | None = None,
+        scene_dataset: str | Path | None = None,
         episodes: str | Path | None = None,
         split: str | None = None,
         sim: SimConfig | dict[str, Any] | None = None,
@@ -82,7 +86,7 @@ class AstraNavEnv(gym.Env):
         reward: dict[str, float] | None = None,
         render_mode: str | None = None,
     ):
-        if scene_dir is None and scene not in SCENE_KINDS:
+        if scene_dir is None and scene_dataset is None and scene not in SCENE_KINDS:
             raise UnknownNameError("scene kind", scene, SCENE_KINDS)
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
@@ -100,11 +104,17 @@ class AstraNavEnv(gym.Env):
         self.stop_linear, self.stop_angular = float(stop_linear), float(stop_angular)
         self.reward_kwargs = dict(reward or {})
         self.render_mode = render_mode
+        self.habitat = None
+        if scene_dataset is not None:
+            from astra_sim.envs.habitat_scenes import HabitatScenes
+
+            self.habitat = HabitatScenes(scene_dataset, self.sim_config.robot.radius)
         self.episode_set = self._load_episodes(episodes, split)
         self._next_episode = 0
         self._sims: OrderedDict[Any, Simulator] = OrderedDict()
 
-        first = self._simulator(self.scene_seeds[0] if scene_dir is None else None)
+        first_key = self.scene_seeds[0] if scene_dir is None else None
+        first = self._simulator(self.habitat.first_key() if self.habitat else first_key)
         self.observation_space = gym.spaces.Dict(
             {
                 **sp.sensor_spaces(first.rig, self.sim_config.ticks_per_step, first.wheel_samples),
@@ -124,6 +134,8 @@ class AstraNavEnv(gym.Env):
             if split is not None:
                 raise ValueError("split needs an episode set (episodes=PATH)")
             return None
+        if self.habitat is not None:
+            return self.habitat.episodes(path, self.task, split)  # type: ignore[return-value]
         episodes = EpisodeSet.load(path)
         chosen = list(episodes) if split is None else list(episodes.splits()[split])
         chosen = [e for e in chosen if e.task == self.task]
@@ -134,6 +146,8 @@ class AstraNavEnv(gym.Env):
         return chosen
 
     def _scene(self, seed: int | None) -> Scene:
+        if self.habitat is not None:
+            return self.habitat.scene(seed)  # the key is (habitat scene, floor height)
         if self.scene_dir is not None:
             return Scene.load(self.scene_dir)
         return generate_scene(self.scene_kind, seed, **self.scene_params)
@@ -155,7 +169,9 @@ class AstraNavEnv(gym.Env):
             self._next_episode = index + 1
             return self.episode_set[index % len(self.episode_set)]
         seed = None
-        if self.scene_dir is None:
+        if self.habitat is not None:
+            seed = self.habitat.pick(self.np_random)
+        elif self.scene_dir is None:
             seed = int(self.np_random.choice(self.scene_seeds))
         sim = self._simulator(seed)
         sampler = EpisodeSampler(
@@ -176,7 +192,8 @@ class AstraNavEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         episode = self._draw_episode(options or {})
-        self.sim = self._simulator(None if self.scene_dir is not None else episode.scene_seed)
+        key = None if self.scene_dir is not None else episode.scene_seed
+        self.sim = self._simulator(self.habitat.key(episode) if self.habitat else key)
         self.episode = episode
         sim_seed = int(self.np_random.integers(2**31 - 1))
         obs = self.sim.reset(np.asarray(episode.start, dtype=np.float64), seed=sim_seed)

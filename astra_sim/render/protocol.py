@@ -88,11 +88,8 @@ def make_renderer(scene: Scene, backend: str = "embree", **kwargs: Any) -> Rende
 
 
 def _make_habitat(scene: Scene, **kwargs: Any) -> Renderer:
-    """The habitat-sim backend; only a placeholder until it is written."""
-    try:
-        import habitat_sim  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(HABITAT_HINT) from exc
-    raise NotImplementedError(
-        "the habitat-sim render backend is not written yet; use backend='embree'"
-    )
+    """The habitat-sim backend (``render.habitat_backend``, the one module that imports
+    habitat_sim); ImportError with HABITAT_HINT where habitat-sim is missing."""
+    from astra_sim.render.habitat_backend import HabitatRenderer
+
+    return HabitatRenderer(scene, **kwargs)
