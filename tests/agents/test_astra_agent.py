@@ -90,3 +90,18 @@ def test_oracle_switches_change_only_what_they_name(env, agent):
     assert pose["fix_attempts"] == 0 and pose["goal"]["source"] == "language"
     # Without oracles the same episode is played with the agent's own estimates.
     assert none["goal"]["source"] == "language" and none["fix_attempts"] >= 1
+
+
+def test_a_target_to_the_side_is_faced_first_and_a_wedged_robot_backs_out(env, agent):
+    from astra_sim.agents.astra.agent import STUCK_SPAN_M, STUCK_STEPS, turn_to_face
+
+    assert turn_to_face(np.array([2.0, 0.5])) is None  # ahead: the head plans
+    left, right = turn_to_face(np.array([-0.5, 1.7])), turn_to_face(np.array([0.1, -2.0]))
+    assert left[0] == 0 and left[1] > 0 and right[0] == 0 and right[1] < 0
+    drive(env, agent)  # an episode leaves the agent reset and driving
+    agent._recent.clear()
+    still = np.array([1.0, 2.0, 0.0])
+    assert not any(agent._stuck(still) for _ in range(STUCK_STEPS - 1))
+    assert agent._stuck(still) and not agent._recent  # wedged; the window starts over
+    moving = [np.array([1.0 + 2 * STUCK_SPAN_M * k / STUCK_STEPS, 2.0, 0.0]) for k in range(60)]
+    assert not any(agent._stuck(p) for p in moving)

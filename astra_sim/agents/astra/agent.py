@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from typing import Any
 
 import gymnasium as gym
@@ -49,7 +50,7 @@ from astra_sim.agents.astra.global_stage import (
     resolve_checkpoint,
 )
 from astra_sim.agents.astra.odometry_stream import OdometryStream
-from astra_sim.agents.astra.route import LOOKAHEAD_M, Route, to_robot_frame
+from astra_sim.agents.astra.route import LOOKAHEAD_M, Route, line_clear, to_robot_frame
 from astra_sim.agents.astra_local.plan_features import RigFeaturizers, featurizer_factory
 from astra_sim.agents.astra_local.planner_agent import clearance_grid, fallback_arc, path_clearance
 from astra_sim.agents.astra_local.train_planner import load_planner_and_encoder
@@ -63,6 +64,21 @@ BACKOFF_STEPS, BACKOFF_SPEED = 3, -0.25
 NEAR_GOAL_M = 2.0
 """Within this distance of the target, a stall (no progress for ``stall_steps``) stops."""
 ORACLE_SIGMA = 1e-3
+TURN_FIRST_RAD = math.radians(75.0)
+"""A target this far off the heading is faced by turning in place first (``turn_to_face``)."""
+STUCK_STEPS, STUCK_SPAN_M, RECOVER_STEPS = 40, 0.15, 8
+"""Driving this many steps within this span is being wedged: back out for RECOVER_STEPS."""
+STALL_SPEED = 0.05
+"""m/s: a step commanded at least this fast that brings the robot no closer is a stall."""
+
+
+def turn_to_face(local: np.ndarray) -> np.ndarray | None:
+    """An in-place turn towards a robot-frame target more than ``TURN_FIRST_RAD`` off the
+    heading, else None (the head plans): the head, trained on targets mostly ahead, drove
+    on along a corridor past the door of the goal room to its side."""
+    if abs(math.atan2(local[1], local[0])) <= TURN_FIRST_RAD:
+        return None
+    return np.array([0.0, math.copysign(TURN_RATE, local[1])])
 
 
 class AstraAgent(Agent):
@@ -113,9 +129,12 @@ class AstraAgent(Agent):
         self.goal: GoalEstimate | None = None
         self.candidates: list[tuple[np.ndarray, int]] = []
         self.tries = self._turn_left = self._backoff = self._slow = 0
-        self.plans = self.fallbacks = 0
+        self.plans = self.fallbacks = self.turns = 0
         self.since_fix = 0.0
         self.best_goal_dist, self.stalled = math.inf, 0
+        self._seen: tuple | None = None  # (step, bev, occupancy, clearance) of this step
+        self._recent: deque[np.ndarray] = deque(maxlen=STUCK_STEPS)
+        self.recoveries = 0
         self.cost = {"odometry": 0.0, "planner": 0.0, "fusion": 0.0, "localizer": 0.0}
         self.fix_count = 0
         self.trace: dict[str, list] = {"est_pose": [], "fixes": [], "routes": []}
@@ -226,30 +245,73 @@ class AstraAgent(Agent):
         if dist < NEAR_GOAL_M:
             if dist < self.best_goal_dist - 0.05:
                 self.best_goal_dist, self.stalled = dist, 0
-            else:
+            elif abs(self.last_cmd[0]) >= STALL_SPEED:  # turning to face it is no stall
                 self.stalled += 1
                 if self.stalled >= self.cfg.stall_steps:
                     return self._arrive()
         if self._backoff > 0:
             self._backoff -= 1
             return np.array([BACKOFF_SPEED, 0.0])
+        if self._stuck(est):
+            self.recoveries += 1  # wedged: back out, then re-plan from where it is
+            self._backoff = RECOVER_STEPS - 1
+            self._plan_route_from(small)
+            return np.array([BACKOFF_SPEED, 0.0])
         t0 = time.perf_counter()
+        bev, occ, clearance = self._sight(small)
         if "planner" in self.oracles:
             from astra_sim.agents.astra_local.plan_data import local_goal
 
             local = local_goal(self.env.oracle.navgrid(), est, goal, LOOKAHEAD_M)
         else:
             self.route.advance(est[:2])
+            self.route.skip_visible(est[:2], self._clear)
             target = self.route.target(est[:2])
             local = to_robot_frame(est, target)
-        command = self._plan(small, local)
+        turn = turn_to_face(local)
+        if turn is not None:
+            self.turns += 1
+            self.cost["planner"] += time.perf_counter() - t0
+            return turn
+        command = self._plan(bev, occ, clearance, local)
         self.cost["planner"] += time.perf_counter() - t0
         return command
 
-    def _plan(self, small: dict[str, np.ndarray], local: np.ndarray) -> np.ndarray:
+    def _stuck(self, est: np.ndarray) -> bool:
+        """No metre-scale motion of the estimate over the last ``STUCK_STEPS`` drive steps
+        (turning in place back and forth against an obstacle, or pushing into it)."""
+        self._recent.append(est[:2].copy())
+        if len(self._recent) < STUCK_STEPS:
+            return False
+        span = np.ptp(np.asarray(self._recent), axis=0)
+        if float(np.hypot(*span)) >= STUCK_SPAN_M:
+            return False
+        self._recent.clear()
+        return True
+
+    def _plan_route_from(self, small: dict[str, np.ndarray]) -> None:
+        self._sight(small)
+        self._plan_route()
+
+    def _sight(self, small: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+        """This step's planner input and the agent's own occupancy and clearance grids."""
+        if self._seen is None or self._seen[0] != self.t:
+            bev, occ = self.featurize(small)
+            clearance = clearance_grid(occ, self.planner.cfg.bev.cell_size)
+            self._seen = (self.t, bev, occ, clearance)
+        return self._seen[1:]
+
+    def _clear(self, xy: np.ndarray) -> bool:
+        """Whether the robot sees a clear straight way from its estimate to world ``xy``."""
+        clearance = self._seen[3]
+        local = to_robot_frame(self.filter.pose, np.asarray(xy, np.float64))
+        return line_clear(local, clearance, self.planner.cfg.bev.cell_size, self.radius)
+
+    def _plan(
+        self, bev: np.ndarray, occ: np.ndarray, clearance: np.ndarray, local: np.ndarray
+    ) -> np.ndarray:
         """The head's first step towards ``local`` (robot frame); the fallback when the
         head's path comes within the robot radius of the agent's own occupancy."""
-        bev, occ = self.featurize(small)
         batch = {
             "bev": torch.from_numpy(bev)[None],
             "occupancy": torch.from_numpy(occ)[None],
@@ -259,7 +321,6 @@ class AstraAgent(Agent):
         steps = self.planner.sample(batch, self.generator)[0].numpy().astype(np.float64)
         self.plans += 1
         cfg = self.planner.cfg
-        clearance = clearance_grid(occ, cfg.bev.cell_size)
         if path_clearance(steps, clearance, cfg.bev.cell_size) < self.radius:
             self.fallbacks += 1
             steps = fallback_arc(np.asarray(local, np.float64), clearance, cfg, self.radius)
@@ -339,12 +400,15 @@ class AstraAgent(Agent):
     def _start_driving(self, obs: Any) -> None:
         self.phase = "drive"
         self.since_fix = 0.0
+        self._sight(self._small(obs))
         self._plan_route()
 
     def _plan_route(self) -> None:
+        """The route from the estimate, through the way the robot sees clear from here."""
         est = self.filter.pose
+        clear = self._clear if self._seen is not None else None
         try:
-            self.route = Route.from_pose(self.map, est, self.goal.node, self.goal.target)
+            self.route = Route.from_pose(self.map, est, self.goal.node, self.goal.target, clear)
         except ValueError:  # another component of G: head straight for the goal
             self.route = Route(self.map, self.goal.node, self.goal.node, self.goal.target)
         self.trace["routes"].append([int(n) for n in self.route.nodes])
@@ -390,6 +454,8 @@ class AstraAgent(Agent):
             "plans": self.plans,
             "fallbacks": self.fallbacks,
             "fallback_rate": round(self.fallback_rate, 4),
+            "turns_in_place": self.turns,
+            "recoveries": self.recoveries,
             "fixes_accepted": sum(1 for f in self.trace["fixes"] if f["accepted"]),
             "fixes_rejected": int(self.filter.rejected),
             "fix_attempts": self.fix_count,

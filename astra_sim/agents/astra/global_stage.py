@@ -152,10 +152,43 @@ def language_goal(
     if not res.ok:
         return None, res.failure
     mark = topo.landmarks[res.landmark]
+    inside = room_goal_node(instruction, topo, res.landmark, start)
+    if inside is not None:  # "room 208": into the room, not beside its door sign
+        xy = topo.nodes[inside].xy.copy()
+        pose = np.r_[xy, res.pose[2]]
+        return GoalEstimate(xy, inside, pose, res.landmark, mark.instance_id), ""
     node_xy = topo.nodes[res.node].xy
     target = approach_point(node_xy, np.asarray(mark.position[:2]), approach)
     est = GoalEstimate(target, res.node, np.asarray(res.pose), res.landmark, mark.instance_id)
     return est, ""
+
+
+def room_goal_node(
+    instruction: str, topo: TopoSemanticMap, landmark: int, start: Any
+) -> int | None:
+    """The node to drive to when the instruction names a room and the chosen landmark is
+    not one of that room's things (its door, its sign, something elsewhere): the node
+    inside the room nearest the start along G (nearest the landmark with no start yet).
+    None when no room is named, the landmark is the room's own, or no node stands in it."""
+    from scipy.sparse import csgraph
+
+    from astra_sim.agents.astra_global.rooms import BETWEEN_ROOMS, named_room, room_nodes
+
+    room = named_room(instruction, topo)
+    mark = topo.landmarks[landmark]
+    if room is None or (mark.room == room and mark.category not in BETWEEN_ROOMS):
+        return None
+    nodes = room_nodes(topo, room)
+    if not nodes:
+        return None
+    if start is None:
+        cost = [float(np.linalg.norm(topo.nodes[v].xy - np.asarray(mark.position[:2])))
+                for v in nodes]  # fmt: skip
+    else:
+        first = topo.nearest_node(np.asarray(start, np.float64)[:2])
+        dist = csgraph.dijkstra(topo.adjacency, directed=False, indices=first)
+        cost = [float(dist[v]) for v in nodes]
+    return nodes[int(np.argmin(cost))]
 
 
 def image_goal(

@@ -10,17 +10,22 @@ the same kind of target, measured along the polyline from where the robot believ
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from astra_sim.agents.astra_local.plan_data import to_robot_frame
 from astra_sim.mapping.graph import TopoSemanticMap
 
-__all__ = ["LOOKAHEAD_M", "REACH_M", "Route", "to_robot_frame"]
+__all__ = ["LOOKAHEAD_M", "REACH_M", "SHORTCUT_M", "Route", "line_clear", "to_robot_frame"]
 
 LOOKAHEAD_M = 2.5
 """Metres along the route of the planner's target (the training rule's distance)."""
 REACH_M = 0.75
 """A route point within this distance of the robot counts as passed."""
+SHORTCUT_M = 2.2
+"""A route point this close that the robot sees clear on its own occupancy grid (which
+spans 2.4 m each way) can be driven to directly, skipping the points before it."""
 
 
 class Route:
@@ -57,10 +62,32 @@ class Route:
 
     @classmethod
     def from_pose(
-        cls, topo_map: TopoSemanticMap, pose: np.ndarray, goal_node: int, goal_xy: np.ndarray
+        cls,
+        topo_map: TopoSemanticMap,
+        pose: np.ndarray,
+        goal_node: int,
+        goal_xy: np.ndarray,
+        clear: Callable[[np.ndarray], bool] | None = None,
     ) -> Route:
-        """The route from the node nearest (straight line) to ``pose``."""
-        return cls(topo_map, topo_map.nearest_node(np.asarray(pose)[:2]), goal_node, goal_xy)
+        """The route from ``pose``: through the node that makes the way shortest (straight
+        to it, then along G), among those within ``SHORTCUT_M`` that ``clear`` (the robot's
+        own sight line) allows; the nearest node when none is or nothing says what is clear.
+        The nearest node alone can lie behind the robot, and the route then doubles back."""
+        from scipy.sparse import csgraph
+
+        p = np.asarray(pose, np.float64)[:2]
+        start = topo_map.nearest_node(p)
+        if clear is None:
+            return cls(topo_map, start, goal_node, goal_xy)
+        near = np.linalg.norm(topo_map.positions - p, axis=1)
+        options = [int(v) for v in np.flatnonzero(near <= SHORTCUT_M)]
+        options = [v for v in options if clear(topo_map.positions[v])]
+        if options:
+            along = csgraph.dijkstra(topo_map.adjacency, directed=False, indices=int(goal_node))
+            start = min(options, key=lambda v: (near[v] + along[v], v))
+        route = cls(topo_map, start, goal_node, goal_xy)
+        route.skip_visible(p, clear)
+        return route
 
     @property
     def goal(self) -> np.ndarray:
@@ -80,6 +107,16 @@ class Route:
             self.index = min(self.index + int(near.max()) + 1, len(self.points) - 1)
         return self.index
 
+    def skip_visible(self, xy: np.ndarray, clear: Callable[[np.ndarray], bool]) -> int:
+        """Pass every point before the furthest remaining one within ``SHORTCUT_M`` that
+        ``clear`` allows; returns the index of the next point."""
+        p = np.asarray(xy, np.float64)[:2]
+        for j in range(len(self.points) - 1, self.index, -1):
+            if np.linalg.norm(self.points[j] - p) <= SHORTCUT_M and clear(self.points[j]):
+                self.index = j
+                break
+        return self.index
+
     def target(self, xy: np.ndarray, lookahead: float = LOOKAHEAD_M) -> np.ndarray:
         """The world (x, y) ``lookahead`` metres along [xy, remaining route points]."""
         p = np.asarray(xy, np.float64)[:2]
@@ -97,3 +134,21 @@ class Route:
         p = np.asarray(xy, np.float64)[:2]
         path = np.vstack([p[None], self.points[self.index :]])
         return float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
+
+
+def line_clear(
+    local_xy: np.ndarray, clearance: np.ndarray, cell_size: float, radius: float
+) -> bool:
+    """Whether the straight line from the robot to ``local_xy`` (robot frame, metres) keeps
+    ``radius`` of clearance on the robot's own occupancy grid (robot at its centre; the
+    first 0.3 m is where it already stands). A point off the grid is not seen clear."""
+    end = np.asarray(local_xy, np.float64)[:2]
+    n = clearance.shape[0]
+    length = float(np.linalg.norm(end))
+    if np.any(np.abs(end) >= (n / 2 - 0.5) * cell_size):
+        return False
+    if length <= 0.3:
+        return True
+    s = np.arange(0.3, length + 1e-9, cell_size / 2) / length
+    ij = np.floor(s[:, None] * end / cell_size + n / 2).astype(int)
+    return bool(clearance[ij[:, 0], ij[:, 1]].min() >= radius)

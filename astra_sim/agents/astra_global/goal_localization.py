@@ -29,6 +29,9 @@ cosines are at most 1, so an exact code always beats a merely similar sentence."
 NAME_BOOST = 0.15
 """Added when the landmark's full name ("white desk") appears in the instruction: MiniLM
 weighs colour words lightly, so "the white desk" would otherwise tie with "the beige desk"."""
+NEAR_SIDE_M = 1.0
+"""Goal nodes this much farther from the landmark than the nearest good view are as good
+a place to reach it from; the one nearest the start is taken."""
 _CACHE_SIZE = 16  # landmark-text sets (maps) and instructions kept embedded
 
 
@@ -244,8 +247,9 @@ class GoalLocalizer:
         return GoalResult(True, chosen, node, pose, matched, top, extras=extras)
 
     def _goal_node(self, topo_map: TopoSemanticMap, landmark: int, dist: np.ndarray) -> int:
-        """The node seeing ``landmark`` well (>= view_fraction of its best view) that is
-        nearest to it; graph distance from the start breaks ties."""
+        """The node seeing ``landmark`` well (>= view_fraction of its best view) and near
+        it (within ``NEAR_SIDE_M`` of the nearest such node) that is nearest the start along
+        G: a shelf seen from both aisles is reached from the robot's side, not driven round."""
         mark = topo_map.landmarks[landmark]
         views = {
             v: topo_map.nodes[v].landmark_pixels[topo_map.nodes[v].landmarks.index(landmark)]
@@ -254,7 +258,9 @@ class GoalLocalizer:
         floor = self.view_fraction * max(views.values())
         good = [v for v, px in views.items() if px >= floor]
         target = np.asarray(mark.position[:2])
-        return min(good, key=lambda v: (np.linalg.norm(topo_map.nodes[v].xy - target), dist[v]))
+        away = {v: float(np.linalg.norm(topo_map.nodes[v].xy - target)) for v in good}
+        close = [v for v in good if away[v] <= min(away.values()) + NEAR_SIDE_M]
+        return min(close, key=lambda v: (dist[v], away[v]))
 
 
 def _check_instruction(instruction: object) -> None:
