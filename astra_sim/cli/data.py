@@ -21,6 +21,9 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--recipe", type=Path, required=True, help="YAML recipe (train/global_data_*)")
     g.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides")
     g.set_defaults(func=run_global)
+    from astra_sim.cli import data_rosbag
+
+    data_rosbag.add_parser(dsub)
 
 
 def run_global(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from astra_sim.cli import eval_astra, eval_localization, eval_nav, eval_odometry
+    from astra_sim.cli import eval_astra, eval_compare, eval_localization, eval_nav, eval_odometry
 
     p = sub.add_parser("eval", help="evaluate localizers or navigation agents")
     evsub = p.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
@@ -20,3 +20,4 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     eval_localization.add_parser(evsub)
     eval_nav.add_parser(evsub)
     eval_odometry.add_parser(evsub)
+    eval_compare.add_parser(evsub)

@@ -70,7 +70,27 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--segment", type=float, default=5.0, help="RPE segment length, m (5)")
     p.add_argument("--episodes", type=int, default=0, help="first n episodes (0: all)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument(
+        "--tum",
+        type=Path,
+        help="also write every trajectory in TUM format for evo: DIR/groundtruth/ and "
+        "DIR/<method>/episode_NNNNNN.tum",
+    )
     p.set_defaults(func=run)
+
+
+def robot_geometry(data: Path) -> Any:
+    """Dead reckoning with the dataset's robot: the ``robot`` geometry and ``imu_hz`` of
+    its ``info.json`` (an imported bag records them), else the simulated robot's."""
+    from astra_sim.agents.baselines.dead_reckoning import DeadReckoningConfig
+
+    info = json.loads((data / "meta" / "info.json").read_text())
+    base, robot = DeadReckoningConfig(), info.get("robot") or {}
+    return DeadReckoningConfig(
+        float(robot.get("wheel_radius", base.wheel_radius)),
+        float(robot.get("track_width", base.track_width)),
+        float(info.get("imu_hz", base.imu_hz)),
+    )
 
 
 def checkpoints(args: argparse.Namespace, methods: list[str]) -> dict[str, Path]:
@@ -131,7 +151,14 @@ def run(args: argparse.Namespace) -> int:
                 info = json.loads(log.read_text())
                 budgets[name] = {k: info.get(k) for k in ("steps_done", "seconds", "parameters")}
         else:
-            predictors[name] = dead_reckoning_predictor(use_gyro=name == "wheel_gyro_dr")
+            predictors[name] = dead_reckoning_predictor(
+                use_gyro=name == "wheel_gyro_dr", cfg=robot_geometry(args.data)
+            )
+    estimates: dict[str, list[Any]] = {name: [] for name in predictors}
+    if args.tum:
+        from astra_sim.data.tum import recording
+
+        predictors = {k: recording(p, estimates[k]) for k, p in predictors.items()}
     summary = evaluate(
         predictors,
         episodes,
@@ -145,6 +172,12 @@ def run(args: argparse.Namespace) -> int:
     )
     print(format_table(summary), end="")
     print(f"wrote {args.out / 'summary.json'}")
+    if args.tum:
+        from astra_sim.data.tum import evaluated_indices, write_trajectories
+
+        kept = evaluated_indices(args.data, indices)
+        write_trajectories(args.tum, args.data, kept, [e.pose for e in episodes], estimates)
+        print(f"wrote TUM trajectories of {len(kept)} episode(s) to {args.tum}")
     return 0
 
 

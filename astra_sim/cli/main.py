@@ -15,7 +15,7 @@ from astra_sim.core.errors import AstraSimError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from astra_sim.cli import bench, collect, data, demo, eval, map, scene, train
+    from astra_sim.cli import bench, collect, data, demo, eval, export, map, scene, train
 
     parser = argparse.ArgumentParser(
         prog="astra-sim",
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     eval.add_parser(sub)
     train.add_parser(sub)
     data.add_parser(sub)
+    export.add_parser(sub)
     return parser
 
 
