@@ -89,3 +89,11 @@ def test_oracle_rows_switch_only_what_they_name():
         AstraConfig(localizer="mllm")
     with pytest.raises(ValueError, match="start_tries"):
         AstraConfig(start_tries=0)
+
+
+def test_start_moves_is_a_count_that_may_be_zero():
+    assert AstraConfig(start_moves=0).start_moves == 0
+    with pytest.raises(ValueError, match="start_moves"):
+        AstraConfig(start_moves=-1)
+    with pytest.raises(ValueError, match="start_moves"):
+        AstraConfig(start_moves=True)

@@ -12,7 +12,8 @@ Per episode:
    matched ends the episode as ``goal_not_found``.
 2. Self-localization at the start with the pixel landmark localizer. A weak answer (few
    PnP inliers) must be confirmed by a second one; between attempts the robot turns in place
-   (the active step), for at most ``start_tries`` attempts.
+   (the active step), for at most ``start_tries`` attempts; when a whole turn gives no fix
+   at all, it drives 1.5 m towards open space and looks again (``start_moves`` times).
 3. The route: the shortest path over G's edges from the node nearest the estimate to the
    goal node, then the goal; re-planned when a fix moves the estimate.
 4. Local planning: the shipped flow-matching + ESDF head towards the point 2.5 m along the
@@ -66,6 +67,9 @@ NEAR_GOAL_M = 2.0
 ORACLE_SIGMA = 1e-3
 TURN_FIRST_RAD = math.radians(75.0)
 """A target this far off the heading is faced by turning in place first (``turn_to_face``)."""
+EXPLORE_M, EXPLORE_STEPS = 1.5, 25
+"""After a full turn with no fix: drive towards open space this far, for at most this many
+steps, and turn and look again (the active exploration the paper names as future work)."""
 STUCK_STEPS, STUCK_SPAN_M, RECOVER_STEPS = 40, 0.15, 8
 """Driving this many steps within this span is being wedged: back out for RECOVER_STEPS."""
 STALL_SPEED = 0.05
@@ -129,6 +133,8 @@ class AstraAgent(Agent):
         self.goal: GoalEstimate | None = None
         self.candidates: list[tuple[np.ndarray, int]] = []
         self.tries = self._turn_left = self._backoff = self._slow = 0
+        self.moves = self._move_left = 0
+        self._explore_goal: np.ndarray | None = None
         self.plans = self.fallbacks = self.turns = 0
         self.since_fix = 0.0
         self.best_goal_dist, self.stalled = math.inf, 0
@@ -191,6 +197,9 @@ class AstraAgent(Agent):
         if self._turn_left > 0:
             self._turn_left -= 1
             return turn
+        if self._move_left > 0:
+            self._move_left -= 1
+            return self._explore(obs)
         res = self._fix(obs)
         self.tries += 1
         accepted = None
@@ -202,6 +211,11 @@ class AstraAgent(Agent):
                 accepted = pose
             self.candidates.append((start, inliers))
         if accepted is None and self.tries >= self.cfg.start_tries:
+            if not self.candidates and self.moves < self.cfg.start_moves:
+                # A full turn saw nothing it knows: move to open space and look again.
+                self.moves, self.tries, self._explore_goal = self.moves + 1, 0, None
+                self._move_left = EXPLORE_STEPS - 1
+                return self._explore(obs)
             if not self.candidates:
                 self.outcome, self.stop = "not_localized", True
                 return np.zeros(2)
@@ -215,6 +229,25 @@ class AstraAgent(Agent):
         self._localize_goal(obs, self.filter.pose)  # search outward from where it is
         self._start_driving(obs)
         return None
+
+    def _explore(self, obs: Any) -> np.ndarray:
+        """One step towards the most open point ``EXPLORE_M`` away (chosen once per move,
+        on the robot's own occupancy), kept in the start frame the odometry tracks."""
+        _, _, clearance = self._sight(self._small(obs))
+        cell = self.planner.cfg.bev.cell_size
+        if self._explore_goal is None:
+            best, best_clear = np.array([EXPLORE_M, 0.0]), -1.0
+            n = clearance.shape[0]
+            for a in np.linspace(0, 2 * math.pi, 16, endpoint=False):
+                p = EXPLORE_M * np.array([math.cos(a), math.sin(a)])
+                i, j = np.clip(np.floor(p / cell + n / 2).astype(int), 0, n - 1)
+                if clearance[i, j] > best_clear and line_clear(p, clearance, cell, self.radius):
+                    best, best_clear = p, float(clearance[i, j])
+            self._explore_goal = compose(self.rel, np.r_[best, 0.0])[:2]
+        local = to_robot_frame(self.rel, self._explore_goal)
+        steps = fallback_arc(local, clearance, self.planner.cfg, self.radius)
+        dt = self.planner.cfg.step_dt
+        return np.array([steps[0, 0] / dt, steps[0, 2] / dt])
 
     def _relocalize(self, obs: Any) -> None:
         """A fix every few metres, or when the estimate grows unsure; gated in the filter."""
@@ -460,6 +493,7 @@ class AstraAgent(Agent):
             "fixes_rejected": int(self.filter.rejected),
             "fix_attempts": self.fix_count,
             "start_tries": self.tries,
+            "start_moves": self.moves,
             "odometry": self.odometry.name,
             "oracles": sorted(self.oracles),
             "cost_ms": ms,

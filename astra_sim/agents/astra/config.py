@@ -65,6 +65,8 @@ class AstraConfig:
         ``<kind>-<seed>``; null uses the map cache (built on first use).
     start_tries: localization attempts at the start, turning ``turn_deg`` between them.
     turn_deg: the in-place turn between start attempts (the active step).
+    start_moves: after ``start_tries`` attempts with no fix at all, move this many times
+        towards open space (1.5 m) and try again; 0 turns only.
     confident_inliers: a start fix with at least this many PnP inliers is taken at once;
         weaker ones must agree with another attempt (``agree_m``, ``agree_deg``).
     agree_m: two start fixes this close (after odometry between them) agree.
@@ -89,6 +91,7 @@ class AstraConfig:
     model: str | None = None
     map_dir: str | None = None
     start_tries: int = 8
+    start_moves: int = 2
     turn_deg: float = 45.0
     confident_inliers: int = 40
     agree_m: float = 0.75
@@ -120,3 +123,6 @@ class AstraConfig:
                 raise ValueError(f"astra.{name} must be a finite number, got {v!r}")
             if v <= 0:
                 raise ValueError(f"astra.{name} must be > 0, got {v!r}")
+        moves = self.start_moves
+        if isinstance(moves, bool) or not isinstance(moves, int) or moves < 0:
+            raise ValueError(f"astra.start_moves must be an integer >= 0, got {moves!r}")
