@@ -197,21 +197,24 @@ def test_missing_language_extra_names_it(monkeypatch) -> None:
         load_default_encoder()
 
 
+class Letters:
+    """A bag-of-letters sentence encoder: any object with ``encode`` stands in for MiniLM."""
+
+    calls = 0
+
+    def encode(self, sentences, **kwargs):
+        Letters.calls += 1
+        out = np.zeros((len(sentences), 26), np.float32)
+        for row, s in enumerate(sentences):
+            for ch in s.lower():
+                if "a" <= ch <= "z":
+                    out[row, ord(ch) - 97] += 1
+        return out
+
+
 def test_encoder_is_injectable() -> None:
     """Any object with ``encode`` works; here a bag of letters stands in for MiniLM."""
-
-    class Letters:
-        calls = 0
-
-        def encode(self, sentences, **kwargs):
-            Letters.calls += 1
-            out = np.zeros((len(sentences), 26), np.float32)
-            for row, s in enumerate(sentences):
-                for ch in s.lower():
-                    if "a" <= ch <= "z":
-                        out[row, ord(ch) - 97] += 1
-            return out
-
+    Letters.calls = 0
     _, topo = _world("warehouse")
     loc = GoalLocalizer(encoder=Letters())
     result = loc.localize_goal("Find shelf A-003.", topo, start=0)

@@ -74,20 +74,9 @@ def test_a_room_goal_by_its_sign_goes_into_the_room():
     assert room_goal_node("Go to the green plant.", topo, 4, None) is None
 
 
-class _Letters:
-    """A bag-of-letters encoder: enough for a shelf code, which the text boost decides."""
-
-    def encode(self, sentences, **kwargs):
-        out = np.zeros((len(sentences), 26), np.float32)
-        for row, s in enumerate(sentences):
-            for ch in s.lower():
-                if "a" <= ch <= "z":
-                    out[row, ord(ch) - 97] += 1
-        return out
-
-
 def test_a_shelf_seen_from_both_aisles_is_reached_from_the_robots_side():
     from astra_sim.agents.astra_global.goal_localization import GoalLocalizer
+    from tests.agents.test_agents_goal import Letters
 
     # Shelf D-007 at (0, 0) between aisle y = +1.2 (node 0) and aisle y = -1.5 (node 1),
     # which meet only round the row's end far to the left (nodes 2, 3).
@@ -101,7 +90,7 @@ def test_a_shelf_seen_from_both_aisles_is_reached_from_the_robots_side():
         _node(4, 4.0, -1.5, [], []),
     ]
     topo = TopoSemanticMap(nodes, np.array([(0, 2), (2, 3), (3, 1), (1, 4)]), [shelf], {})
-    loc = GoalLocalizer(encoder=_Letters())
+    loc = GoalLocalizer(encoder=Letters())
     assert loc.localize_goal("Go to shelf D-007.", topo, start=4).node == 1  # its own aisle
     assert loc.localize_goal("Go to shelf D-007.", topo, start=2).node == 0
     assert loc.localize_goal("Go to shelf D-007.", topo).node == 0  # no start: the nearer view
