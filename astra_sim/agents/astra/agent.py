@@ -323,6 +323,7 @@ class AstraAgent(Agent):
         return True
 
     def _plan_route_from(self, small: dict[str, np.ndarray]) -> None:
+        """The route from here, after this step's sight (what it sees clear) is taken."""
         self._sight(small)
         self._plan_route()
 
@@ -433,8 +434,7 @@ class AstraAgent(Agent):
     def _start_driving(self, obs: Any) -> None:
         self.phase = "drive"
         self.since_fix = 0.0
-        self._sight(self._small(obs))
-        self._plan_route()
+        self._plan_route_from(self._small(obs))
 
     def _plan_route(self) -> None:
         """The route from the estimate, through the way the robot sees clear from here."""

@@ -170,8 +170,7 @@ def room_goal_node(
     not one of that room's things (its door, its sign, something elsewhere): the node
     inside the room nearest the start along G (nearest the landmark with no start yet).
     None when no room is named, the landmark is the room's own, or no node stands in it."""
-    from scipy.sparse import csgraph
-
+    from astra_sim.agents.astra_global.goal_localization import _graph_distances, _start_node
     from astra_sim.agents.astra_global.rooms import BETWEEN_ROOMS, named_room, room_nodes
 
     room = named_room(instruction, topo)
@@ -181,14 +180,9 @@ def room_goal_node(
     nodes = room_nodes(topo, room)
     if not nodes:
         return None
-    if start is None:
-        cost = [float(np.linalg.norm(topo.nodes[v].xy - np.asarray(mark.position[:2])))
-                for v in nodes]  # fmt: skip
-    else:
-        first = topo.nearest_node(np.asarray(start, np.float64)[:2])
-        dist = csgraph.dijkstra(topo.adjacency, directed=False, indices=first)
-        cost = [float(dist[v]) for v in nodes]
-    return nodes[int(np.argmin(cost))]
+    along = _graph_distances(topo, _start_node(topo, start))  # zeros with no start
+    beside = np.linalg.norm(topo.positions[nodes] - np.asarray(mark.position[:2]), axis=1)
+    return min(nodes, key=lambda v: (along[v], beside[nodes.index(v)]))
 
 
 def image_goal(
