@@ -1,4 +1,5 @@
-"""``astra-sim bench``: render, ray-cast and simulator-step speed, against pybullet."""
+"""``astra-sim bench``: render, ray-cast and simulator-step speed, against pybullet; data
+collection throughput (``--collect``); the leak soak (``--soak``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--kinds",
         nargs="+",
-        default=["home", "warehouse"],
-        help="scene kinds to measure on (default: home warehouse)",
+        default=None,
+        help="scene kinds to measure on (default: home warehouse; all three with --soak)",
     )
     p.add_argument("--seed", type=int, default=0, help="scene and pose seed")
     p.add_argument("--frames", type=int, default=60, help="rig frames per scene")
@@ -46,7 +47,38 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--repeats", type=int, default=1, help="with --collect: runs per setting (best kept)"
     )
+    p.add_argument(
+        "--soak",
+        action="store_true",
+        help="run the leak soak instead: random actions, frequent resets, memory/handles/threads",
+    )
+    p.add_argument("--steps", type=int, default=100_000, help="with --soak: env steps")
+    p.add_argument(
+        "--warmup", type=int, default=10_000, help="with --soak: steps before the baseline"
+    )
+    p.add_argument(
+        "--bodies", nargs="+", default=["kinematic", "pybullet"], help="with --soak: body backends"
+    )
     p.set_defaults(func=run_bench)
+
+
+def run_soak_bench(args: argparse.Namespace) -> int:
+    from astra_sim.bench.soak import SoakConfig, format_soak_report, run_soak
+
+    kinds = tuple(args.kinds) if args.kinds else ("home", "office", "warehouse")
+    cfg = SoakConfig(
+        steps=args.steps,
+        warmup=args.warmup,
+        kinds=kinds,
+        bodies=tuple(args.bodies),
+        rig=args.rig,
+        seed=args.seed,
+    )
+    report = run_soak(cfg, args.out)
+    print(format_soak_report(report))
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0 if report["passed"] else 1
 
 
 def run_collect_bench(args: argparse.Namespace) -> int:
@@ -74,6 +106,9 @@ def run_collect_bench(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    if args.soak:
+        return run_soak_bench(args)
+    args.kinds = args.kinds or ["home", "warehouse"]
     if args.collect:
         return run_collect_bench(args)
     from astra_sim.bench.sim_bench import BenchConfig, format_report, run_benchmark

@@ -21,3 +21,8 @@ class UnknownNameError(AstraSimError, ValueError):
         self.name = name
         self.valid = sorted(valid)
         super().__init__(f"unknown {what} {name!r}; valid {what}s are: {', '.join(self.valid)}")
+
+
+class EpisodeSamplingError(AstraSimError, RuntimeError):
+    """No episode meets the constraints in this scene (e.g. a minimum geodesic distance longer
+    than the scene allows, or no language goal); the message says which and what was seen."""

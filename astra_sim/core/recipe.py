@@ -58,10 +58,7 @@ def load_recipe(
         where = str(path)
         if not path.is_file():
             raise FileNotFoundError(f"recipe {path} does not exist")
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as e:
-            raise RecipeError(f"recipe {path} is not valid YAML: {e}") from e
+        loaded = read_yaml(path)
         if not isinstance(loaded, dict):
             raise RecipeError(f"recipe {path} must be a mapping, got {type(loaded).__name__}")
         data = loaded
@@ -69,6 +66,39 @@ def load_recipe(
         key, value = parse_override(item)
         _set_dotted(data, key, value)
     return from_dict(schema, data, where)
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file's content, or a RecipeError naming the file, line and column in one line
+    (``recipe a.yaml, line 3, column 7: mapping values are not allowed here``)."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line, column = _line_column(raw[: e.start].decode("utf-8", "replace"), len(raw[: e.start]))
+        raise RecipeError(
+            f"recipe {path}, line {line}, column {column}: not UTF-8 text ({e.reason})"
+        ) from e
+    try:
+        return yaml.safe_load(text) or {}
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = " ".join(str(part) for part in (e.context, e.problem) if part)
+        raise RecipeError(f"recipe {path}{where}: {' '.join(what.split())}") from e
+    except yaml.YAMLError as e:  # a reader error: a character YAML does not allow
+        position = getattr(e, "position", 0)
+        line, column = _line_column(text, position)
+        reason = getattr(e, "reason", None) or "not valid YAML"
+        raise RecipeError(f"recipe {path}, line {line}, column {column}: {reason}") from e
+    except RecursionError as e:
+        raise RecipeError(f"recipe {path}: nested too deeply to read") from e
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    before = text[:position]
+    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -153,6 +183,8 @@ def _convert(hint: Any, value: Any, where: str, key: str) -> Any:
                 errors.append(str(e))
         raise RecipeError(errors[0] if len(errors) == 1 else f"{where}: {key}: bad value {value!r}")
     if dataclasses.is_dataclass(hint):
+        if isinstance(value, hint):  # built in code already (e.g. a SimConfig's robot)
+            return value
         return _build(hint, value, where, key + ".")
     if origin in (list, tuple):
         if not isinstance(value, (list, tuple)):

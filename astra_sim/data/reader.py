@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from astra_sim.core.errors import AstraSimError
@@ -36,10 +37,10 @@ class EpisodeDataset:
         info_path = self.root / "meta" / "info.json"
         if not info_path.is_file():
             raise DatasetFormatError(f"{self.root} is not a dataset: no meta/info.json")
-        self.info: dict[str, Any] = json.loads(info_path.read_text())
-        self.features: dict[str, Any] = self.info["features"]
+        self.info: dict[str, Any] = _read_json(info_path)
+        self.features: dict[str, Any] = _check_features(self.info, info_path)
         stats_path = self.root / "meta" / "stats.json"
-        self.stats = json.loads(stats_path.read_text()) if stats_path.is_file() else {}
+        self.stats = _read_json(stats_path) if stats_path.is_file() else {}
         self.episode_indices = sorted(
             int(p.stem.split("_")[1]) for p in self.root.glob("data/chunk-*/episode_*.parquet")
         )
@@ -56,10 +57,15 @@ class EpisodeDataset:
         path = self.root / shard_name(index)
         if not path.is_file():
             raise DatasetFormatError(f"{self.root}: episode {index} has no shard ({path})")
-        table = pq.read_table(path, columns=columns)
-        return {
-            name: self._decode(name, table.column(name).to_pylist()) for name in table.column_names
-        }
+        try:
+            table = pq.read_table(path, columns=columns)
+            return {
+                name: self._decode(name, table.column(name).to_pylist())
+                for name in table.column_names
+            }
+        except (OSError, ValueError, KeyError, TypeError, SyntaxError, pa.ArrowException) as e:
+            # A shard that does not match what meta/info.json declares, or is damaged.
+            raise DatasetFormatError(f"{path}: {type(e).__name__}: {e}") from e
 
     def _decode(self, name: str, values: list[Any]) -> np.ndarray:
         spec = self.features[name]
@@ -94,6 +100,40 @@ class EpisodeDataset:
             raise DatasetFormatError(f"{self.root} holds no episode shards")
         rows = ray.data.read_parquet(paths, **kwargs)
         return rows.select_columns(columns) if columns else rows
+
+
+_DTYPES = ("bool", "uint8", "uint16", "int32", "int64", "float32", "float64")
+_ENCODINGS = ("", "png", "png16")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A meta file's JSON object, or a DatasetFormatError naming the file."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise DatasetFormatError(f"{path} is unreadable: {e}") from e
+    if not isinstance(data, dict):
+        raise DatasetFormatError(f"{path} must hold a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _check_features(info: dict[str, Any], path: Path) -> dict[str, Any]:
+    """info.json's features, each with a known dtype and encoding and a positive shape."""
+    features = info.get("features")
+    if not isinstance(features, dict):
+        raise DatasetFormatError(f"{path}: 'features' must be an object of feature specs")
+    for name, spec in features.items():
+        ok = isinstance(spec, dict) and spec.get("dtype") in _DTYPES
+        shape = spec.get("shape") if ok else None
+        ok = ok and isinstance(shape, list) and len(shape) > 0
+        ok = ok and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
+        ok = ok and spec.get("encoding", "") in _ENCODINGS
+        if not ok:
+            raise DatasetFormatError(
+                f"{path}: feature {name!r} needs a dtype of {', '.join(_DTYPES)}, a shape of "
+                f"positive integers and an encoding of png/png16 or none; got {spec!r}"
+            )
+    return features
 
 
 def _settle_fsspec_http() -> None:

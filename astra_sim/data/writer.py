@@ -64,9 +64,11 @@ class DatasetWriter:
         """
         if self.info_path.is_file():
             try:
-                old = json.loads(self.info_path.read_text())
-            except (OSError, json.JSONDecodeError) as e:
+                old = json.loads(self.info_path.read_bytes())
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
                 raise DatasetExistsError(f"{self.info_path} is unreadable: {e}") from e
+            if not isinstance(old, dict):
+                raise DatasetExistsError(f"{self.info_path} does not hold a JSON object")
             if old.get("codebase_version") != CODEBASE_VERSION:
                 raise DatasetExistsError(
                     f"{self.root} holds a dataset of format {old.get('codebase_version')!r}, "

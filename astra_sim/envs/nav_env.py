@@ -18,6 +18,7 @@ import numpy as np
 
 from astra_sim.core.errors import UnknownNameError
 from astra_sim.core.seeding import check_seed
+from astra_sim.envs import kwargs as kw
 from astra_sim.envs import spaces as sp
 from astra_sim.envs.frame import render_frame
 from astra_sim.scenes import SCENE_KINDS, Scene, generate_scene
@@ -90,19 +91,21 @@ class AstraNavEnv(gym.Env):
             raise UnknownNameError("scene kind", scene, SCENE_KINDS)
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        seeds = [scene_seeds] if isinstance(scene_seeds, int) else list(scene_seeds)
+        seeds = kw.seeds(scene_seeds)
         self.scene_seeds = [check_seed(s, "scene seed") for s in seeds]
         if not self.scene_seeds:
             raise ValueError("scene_seeds must hold at least one seed")
         self.scene_kind, self.scene_params = scene, dict(scene_params or {})
         self.scene_dir = scene_dir
-        sim = SimConfig(**sim) if isinstance(sim, dict) else (sim or SimConfig())
         overrides = {k: v for k, v in (("rig", rig), ("body", body)) if v is not None}
-        self.sim_config = dataclasses.replace(sim, **overrides)
-        self.success_distance = float(success_distance)
-        self.min_geodesic, self.max_geodesic = float(min_geodesic), float(max_geodesic)
-        self.stop_linear, self.stop_angular = float(stop_linear), float(stop_angular)
-        self.reward_kwargs = dict(reward or {})
+        self.sim_config = kw.sim_config(sim, overrides)
+        self.success_distance = kw.number(success_distance, "success_distance", strict=True)
+        self.min_geodesic = kw.number(min_geodesic, "min_geodesic")
+        self.max_geodesic = kw.number(max_geodesic, "max_geodesic", self.min_geodesic,
+                                      infinite=True)  # fmt: skip
+        self.stop_linear = kw.number(stop_linear, "stop_linear")
+        self.stop_angular = kw.number(stop_angular, "stop_angular")
+        self.reward_kwargs = kw.reward(reward)
         self.render_mode = render_mode
         self.habitat = None
         if scene_dataset is not None:
@@ -213,7 +216,12 @@ class AstraNavEnv(gym.Env):
     def step(self, action: np.ndarray):
         if self.episode is None:
             raise RuntimeError("call reset() before step()")
-        a = np.asarray(action, dtype=np.float64)
+        try:
+            a = np.asarray(action, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise ValueError(
+                f"action must be {self.action_space.shape} numbers, got {action!r}"
+            ) from e
         if a.shape != self.action_space.shape:
             raise ValueError(f"action must have shape {self.action_space.shape}, got {a.shape}")
         if not np.isfinite(a).all():

@@ -84,7 +84,10 @@ def _record(base: Any, info: dict, steps: int, trajectory: list, frames: list) -
         scene_kind=episode.scene_kind,
         scene_seed=episode.scene_seed,
         instruction=episode.goal.instruction,
-        geodesic_distance=float(episode.geodesic_distance),
+        # SPL's d0 (the distance reported at reset), not the file's rounded record of it.
+        geodesic_distance=float(
+            base.measures["spl"].d0 if "spl" in base.measures else episode.geodesic_distance
+        ),
         metrics={k: float(info[k]) for k in METRIC_KEYS if k in info},
         steps=steps,
         trajectory=np.asarray(trajectory),

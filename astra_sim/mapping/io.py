@@ -28,6 +28,7 @@ from astra_sim.mapping.graph import Landmark, Node, TopoSemanticMap, depth_to_mm
 FORMAT_VERSION = 1
 MAP_FILE = "map.json"
 IMAGE_DIR = "images"
+_MAX_COORD = 1e6  # metres: past this a coordinate is a corrupted file, not a building
 
 
 class MapFormatError(AstraSimError, ValueError):
@@ -98,7 +99,7 @@ def load_map(directory: str | Path) -> TopoSemanticMap:
         raise
     except KeyError as e:
         raise MapFormatError(f"{path}: missing key {e}") from None
-    except (TypeError, ValueError, AttributeError) as e:
+    except (TypeError, ValueError, AttributeError, OverflowError) as e:
         raise MapFormatError(f"{path}: malformed map ({e})") from None
 
 
@@ -116,7 +117,8 @@ def _read_png(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     try:
         with Image.open(path) as img:
             arr = np.asarray(img)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        # PIL reports some broken chunks as SyntaxError and absurd sizes as a "bomb".
         raise MapFormatError(f"{path}: unreadable image ({e})") from None
     if arr.dtype.kind not in "ui" or arr.shape != shape:
         raise MapFormatError(f"{path}: expected a {shape} image, got {arr.shape} {arr.dtype}")
@@ -140,7 +142,7 @@ def _node_from(d: dict[str, Any], directory: Path) -> Node:
     node_id, cameras = int(d["id"]), int(d["cameras"])
     h, w = (int(v) for v in d["image_size"])
     pose = np.asarray(d["pose"], dtype=np.float64)
-    if pose.shape != (6,) or not np.isfinite(pose).all():
+    if pose.shape != (6,) or not (np.abs(pose) <= _MAX_COORD).all():  # NaN fails too
         raise ValueError(f"node {node_id}: pose must be 6 finite numbers, got {d['pose']!r}")
     images = directory / IMAGE_DIR
     rgb = [_read_png(images / image_name(node_id, c), (h, w, 3)) for c in range(cameras)]
@@ -177,8 +179,8 @@ def _landmark_json(m: Landmark) -> dict[str, Any]:
 
 def _landmark_from(d: dict[str, Any]) -> Landmark:
     position = tuple(float(v) for v in d["position"])
-    if len(position) != 3:
-        raise ValueError(f"landmark {d.get('id')}: position must be 3 numbers")
+    if len(position) != 3 or not all(abs(v) <= _MAX_COORD for v in position):
+        raise ValueError(f"landmark {d.get('id')}: position must be 3 finite numbers")
     attributes = d["attributes"]
     if not isinstance(attributes, dict):
         raise ValueError(f"landmark {d.get('id')}: attributes must be an object")

@@ -139,11 +139,25 @@ def _load_dir(directory: Path) -> Scene:
         raise SceneFormatError(f"{directory}: no {JSON_NAME} in this directory{hint}")
     try:
         data = json.loads(jpath.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise SceneFormatError(f"{jpath}: corrupted scene.json ({e})") from e
+    try:
+        return _parse_dir(directory, data)
+    except SceneFormatError:
+        raise
+    except (TypeError, KeyError, ValueError, AttributeError, IndexError, OverflowError) as e:
+        # A value of the wrong type or shape anywhere in the sidecar: name the file.
+        raise SceneFormatError(f"{jpath}: malformed entry ({type(e).__name__}: {e})") from e
+
+
+def _parse_dir(directory: Path, data: Any) -> Scene:
+    jpath, gpath = directory / JSON_NAME, directory / GLB_NAME
     if _require(data, "format", jpath) != FORMAT:
         raise SceneFormatError(f"{jpath}: format is {data['format']!r}, expected {FORMAT!r}")
-    if _require(data, "format_version", jpath) > FORMAT_VERSION:
+    version = _require(data, "format_version", jpath)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise SceneFormatError(f"{jpath}: format_version must be an integer, got {version!r}")
+    if version > FORMAT_VERSION:
         raise SceneFormatError(
             f"{jpath}: format_version {data['format_version']} is newer "
             f"than this astra-sim reads ({FORMAT_VERSION})"

@@ -19,6 +19,22 @@ VOID_INSTANCE = 0
 """Instance id of triangles with no semantics (plain meshes); always row 0 of the table."""
 
 
+_INSTANCE_FIELDS: dict[str, type] = {
+    "id": int, "category": str, "room": int, "name": str, "attributes": dict,
+    "description": str, "text": str, "landmark": bool,
+}  # fmt: skip
+_MAX_COORD = 1e6  # metres: past this a coordinate is a corrupted file, not a building
+
+
+def _numbers(values: Any, n: int, where: str) -> tuple[float, ...]:
+    """n finite numbers within +-_MAX_COORD as floats, or a ValueError naming ``where``."""
+    ok = isinstance(values, (list, tuple)) and len(values) == n
+    ok = ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if not ok or not all(abs(v) <= _MAX_COORD for v in values):  # NaN fails this too
+        raise ValueError(f"{where} must be {n} finite numbers, got {values!r}")
+    return tuple(float(v) for v in values)
+
+
 @dataclass
 class Instance:
     """One semantic object: what it is, where it is, and what a language goal may call it.
@@ -47,9 +63,21 @@ class Instance:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Instance:
+        """Inverse of `to_json`; ValueError naming the first field of a wrong type."""
+        if not isinstance(d, dict):
+            raise ValueError(f"an instance must be an object, got {type(d).__name__}")
         d = dict(d)
-        d["position"] = tuple(float(v) for v in d["position"])
-        d["size"] = tuple(float(v) for v in d["size"])
+        where = f"instance {d.get('id')!r}"
+        for name, kind in _INSTANCE_FIELDS.items():
+            if name in d and (isinstance(d[name], bool) != (kind is bool)
+                              or not isinstance(d[name], kind)):  # fmt: skip
+                raise ValueError(f"{where}: {name} must be {kind.__name__}, got {d[name]!r}")
+        attributes = d.get("attributes", {})
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in attributes.items()):
+            raise ValueError(f"{where}: attributes must map text to text, got {attributes!r}")
+        d["position"] = _numbers(d.get("position", (0, 0, 0)), 3, f"{where}: position")
+        d["size"] = _numbers(d.get("size", (0, 0, 0)), 3, f"{where}: size")
+        d["yaw"] = _numbers([d.get("yaw", 0.0)], 1, f"{where}: yaw")[0]
         return cls(**d)
 
 
@@ -85,8 +113,19 @@ class Room:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Room:
-        poly = [(float(x), float(y)) for x, y in d["polygon"]]
-        return cls(id=int(d["id"]), type=str(d["type"]), name=str(d["name"]), polygon=poly)
+        """Inverse of `to_json`; ValueError naming the first field of a wrong type."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a room must be an object, got {type(d).__name__}")
+        where = f"room {d.get('id')!r}"
+        if isinstance(d["id"], bool) or not isinstance(d["id"], int):
+            raise ValueError(f"{where}: id must be an integer")
+        if not (isinstance(d["type"], str) and isinstance(d["name"], str)):
+            raise ValueError(f"{where}: type and name must be text")
+        points = d["polygon"]
+        if not isinstance(points, list) or len(points) < 3:
+            raise ValueError(f"{where}: polygon must be a list of at least 3 points")
+        poly = [_numbers(p, 2, f"{where}: polygon point") for p in points]
+        return cls(id=d["id"], type=d["type"], name=d["name"], polygon=poly)
 
 
 @dataclass(eq=False)

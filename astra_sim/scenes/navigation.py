@@ -20,6 +20,7 @@ from astra_sim.scenes.rasterize import clip_below, rasterise, solid_interior
 
 _MAX_CELLS = 50_000_000  # a stray far-away vertex must fail loudly, not allocate gigabytes
 _CACHE_SIZE = 8
+_TAILS_KEPT = 1024  # pulled path tails kept per search (a few hundred bytes each)
 # Half of the 16 neighbour moves (drow, dcol), each with the cells it passes through; a move is
 # allowed only if those are navigable too, so paths never cut corners.
 _MOVES = (
@@ -106,7 +107,7 @@ class NavGrid:
         self._graph: sparse.csr_matrix | None = None
         self._tree: cKDTree | None = None
         self._nav_pad: np.ndarray | None = None  # navigable with a False border, for lookups
-        self._cache: OrderedDict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cache: OrderedDict[bytes, tuple[np.ndarray, ...]] = OrderedDict()
 
     @classmethod
     def from_mesh(
@@ -222,8 +223,9 @@ class NavGrid:
         """Grid geodesic distance (metres) from every cell centre to the goal's cell centre.
 
         Dijkstra over the 16-connected navigable cells, so it can overestimate the true length
-        by up to ~2.7 % (the 16-neighbour metric error); use `geodesic_distance` for accurate
-        point-to-point lengths. Results for the last few goal cells are cached.
+        by up to ~2.7 % (the 16-neighbour metric error): a field for screening and planning.
+        Reported distances come from `path_to_nearest` (see docs/trust.md). Results for the
+        last few goal cells are cached.
 
         Returns:
             A read-only float32 (rows, cols) array, np.inf where the goal is unreachable.
@@ -231,7 +233,7 @@ class NavGrid:
         Raises:
             ValueError: If goal_xy is not navigable (no field would be meaningful).
         """
-        return self._search(self._navigable_cell(goal_xy, "goal_xy"))[0]
+        return self._search(self._navigable_cell(goal_xy, "goal_xy")[None])[0]
 
     def nearest_goal_field(self, goals_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Grid geodesic distance to the nearest of several goals, in one Dijkstra.
@@ -245,66 +247,77 @@ class NavGrid:
         Raises:
             ValueError: If no goal is navigable.
         """
-        goals = _points(goals_xy, "goals_xy").reshape(-1, 2)
-        cells = self.world_to_cell(goals)
-        ok = self.in_bounds(cells)
-        ok[ok] = self.navigable[cells[ok, 0], cells[ok, 1]]
-        if not ok.any():
-            raise ValueError(f"none of the {len(goals)} goals_xy is navigable")
-        self._build_graph()
-        nodes = self._node[cells[ok, 0], cells[ok, 1]]
-        dist, _, source = csgraph.dijkstra(
-            self._graph, directed=True, indices=nodes, min_only=True, return_predecessors=True
-        )
-        field = np.full(self.shape, np.inf, dtype=np.float32)
-        field[self.navigable] = dist
+        goals, ok = self._navigable_goals(goals_xy)
+        field, _, source, _ = self._search(self.world_to_cell(goals[ok]))
+        nodes = self._node[tuple(self.world_to_cell(goals[ok]).T)]
         goal_of_node = np.full(len(self._cells), -1, dtype=np.int32)
         goal_of_node[nodes[::-1]] = np.flatnonzero(ok)[::-1].astype(np.int32)  # first wins
         nearest = np.full(self.shape, -1, dtype=np.int32)
         reached = source >= 0
         idx = np.flatnonzero(self.navigable.ravel())[reached]
         nearest.ravel()[idx] = goal_of_node[source[reached]]
-        for array in (field, nearest):
-            array.setflags(write=False)
+        nearest.setflags(write=False)
         return field, nearest
 
     def geodesic_distance(self, a_xy: np.ndarray, b_xy: np.ndarray) -> float:
         """Length (metres) of `shortest_path(a, b)`; np.inf if either end is not navigable or
-        b is unreachable from a. Accurate to ~1-2 %, unlike the 16-connected `distance_field`.
+        b is unreachable from a. The one geodesic every distance comes from (docs/trust.md).
         """
         a, b = _point(a_xy, "a_xy"), _point(b_xy, "b_xy")
         if not (self.is_navigable(a) and self.is_navigable(b)):
             return math.inf
-        path = self.shortest_path(a, b)
-        if len(path) == 0:
-            return math.inf
-        return float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
+        return path_length(self.shortest_path(a, b))
 
     def shortest_path(self, a_xy: np.ndarray, b_xy: np.ndarray) -> np.ndarray:
-        """Smoothed shortest path from exactly a to exactly b.
-
-        The Dijkstra cell chain is string-pulled: from each waypoint, the path jumps to the
-        farthest following chain point before the first one without line of sight (every cell
-        along the segment, sampled every quarter cell, is navigable).
-
-        Returns:
-            (N, 2) float64 world waypoints, N >= 2; an empty (0, 2) array if b is unreachable.
+        """Smoothed shortest path from exactly a to exactly b: `path_to_nearest(a, [b])`.
 
         Raises:
             ValueError: If a_xy or b_xy is not navigable.
         """
-        a, b = _point(a_xy, "a_xy"), _point(b_xy, "b_xy")
+        b = _point(b_xy, "b_xy")
+        self._navigable_cell(b, "b_xy")
+        return self.path_to_nearest(a_xy, b[None])
+
+    def path_to_nearest(self, a_xy: np.ndarray, goals_xy: np.ndarray) -> np.ndarray:
+        """Smoothed shortest path from exactly a to exactly the geodesically nearest goal.
+
+        One multi-source Dijkstra over the 16-connected cells gives the cell chain from a's
+        cell to the nearest goal's cell; the chain, with a and that goal point as its ends,
+        is string-pulled: from each waypoint the path jumps to the farthest following chain
+        point before the first one without line of sight (every cell along the segment,
+        sampled every quarter cell, is navigable). Goals that are not navigable are ignored;
+        of several goals in one cell, the first listed is the end.
+
+        Returns:
+            (N, 2) float64 world waypoints, N >= 2; an empty (0, 2) array if no goal is
+            reachable from a.
+
+        Raises:
+            ValueError: If a_xy is not navigable, or no goal is.
+        """
+        a = _point(a_xy, "a_xy")
         start = self._navigable_cell(a, "a_xy")
-        _, pred = self._search(self._navigable_cell(b, "b_xy"))
-        node = int(self._node[start[0], start[1]])
-        if not (pred[node] >= 0 or np.array_equal(start, self.world_to_cell(b))):
+        goals, ok = self._navigable_goals(goals_xy)
+        cells = self.world_to_cell(goals[ok])
+        field, pred, _, tails = self._search(cells)
+        if not math.isfinite(field[start[0], start[1]]):
             return np.zeros((0, 2))
-        chain = [node]
+        chain = [int(self._node[start[0], start[1]])]
         while pred[chain[-1]] >= 0:
             chain.append(int(pred[chain[-1]]))
-        cells = self._cells[chain]
-        points = np.vstack([a, self.cell_to_world(cells), b])
-        return self._pull(points)
+        chain_cells = self._cells[chain]
+        end = goals[ok][int(np.flatnonzero((cells == chain_cells[-1]).all(1))[0])]
+        points = np.vstack([a, self.cell_to_world(chain_cells), end])
+        # From a chain point on, the pull depends on that point alone: its tail is kept.
+        k = self._jump(points, 0)
+        if k == len(points) - 1:
+            return points[[0, k]]
+        tail = tails.get(chain[k - 1])
+        if tail is None:
+            if len(tails) >= _TAILS_KEPT:
+                tails.clear()
+            tail = tails[chain[k - 1]] = self._pull(points[k:])
+        return np.vstack([a, tail])
 
     def components(self) -> tuple[np.ndarray, int]:
         """Label connected navigable regions: (int32 labels, 0 = not navigable; count).
@@ -359,20 +372,31 @@ class NavGrid:
             )
         return self.world_to_cell(xy)
 
-    def _search(self, goal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cached Dijkstra from a goal cell: (distance field, predecessor per graph node)."""
-        key = (int(goal[0]), int(goal[1]))
+    def _navigable_goals(self, goals_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(G, 2) goal points and which of them are navigable; ValueError if none is."""
+        goals = _points(goals_xy, "goals_xy").reshape(-1, 2)
+        ok = self.is_navigable(goals)
+        if not ok.any():
+            raise ValueError(f"none of the {len(goals)} goals_xy is navigable")
+        return goals, ok
+
+    def _search(self, goals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+        """Cached multi-source Dijkstra from (K, 2) navigable goal cells: (read-only float32
+        distance field, predecessor per graph node (< 0 at a source), nearest source node per
+        graph node (-1 if unreachable), pulled path tails by chain node)."""
+        key = np.ascontiguousarray(goals, dtype=np.int64).tobytes()
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         graph = self._build_graph()
-        dist, pred = csgraph.dijkstra(
-            graph, directed=True, indices=int(self._node[key]), return_predecessors=True
+        nodes = self._node[tuple(np.asarray(goals, dtype=np.int64).reshape(-1, 2).T)]
+        dist, pred, source = csgraph.dijkstra(
+            graph, directed=True, indices=nodes, min_only=True, return_predecessors=True
         )
         field = np.full(self.shape, np.inf, dtype=np.float32)
         field[self.navigable] = dist
         field.setflags(write=False)
-        self._cache[key] = (field, pred.astype(np.int64))
+        self._cache[key] = (field, pred.astype(np.int32), source.astype(np.int32), {})
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return self._cache[key]
@@ -409,18 +433,21 @@ class NavGrid:
         """String-pull a chain of points whose consecutive pairs are known to be connected."""
         keep, i, last = [0], 0, len(points) - 1
         while i < last:
-            best, start, block = i + 1, i + 2, 16
-            while start <= last:
-                cand = np.arange(start, min(start + block, last + 1))
-                seen = self._line_of_sight(points[i], points[cand])
-                if not seen.all():
-                    first_blocked = int(np.argmin(seen))
-                    best = int(cand[first_blocked - 1]) if first_blocked else best
-                    break
-                best, start, block = int(cand[-1]), start + block, min(2 * block, 128)
-            keep.append(best)
-            i = best
+            i = self._jump(points, i)
+            keep.append(i)
         return points[keep]
+
+    def _jump(self, points: np.ndarray, i: int) -> int:
+        """Index of the farthest point after i before the first one i cannot see."""
+        best, start, block, last = i + 1, i + 2, 16, len(points) - 1
+        while start <= last:
+            cand = np.arange(start, min(start + block, last + 1))
+            seen = self._line_of_sight(points[i], points[cand])
+            if not seen.all():
+                first_blocked = int(np.argmin(seen))
+                return int(cand[first_blocked - 1]) if first_blocked else best
+            best, start, block = int(cand[-1]), start + block, min(2 * block, 128)
+        return best
 
     def _line_of_sight(self, p: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Whether each segment p -> target stays in navigable cells (sampled every 1/4 cell)."""
@@ -433,6 +460,13 @@ class NavGrid:
         if self._nav_pad is None:
             self._nav_pad = np.pad(self.navigable, 1)
         return self._nav_pad[row + 1, col + 1].all(axis=1)
+
+
+def path_length(path: np.ndarray) -> float:
+    """Metres along (N, 2) waypoints; np.inf for an empty path (nothing reachable)."""
+    if len(path) == 0:
+        return math.inf
+    return float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
 
 
 def _point(xy: np.ndarray, name: str) -> np.ndarray:

@@ -62,15 +62,31 @@ def parse_document(doc: Any) -> list[Episode]:
     episodes = doc.get("episodes")
     if not isinstance(episodes, list):
         raise ValueError(f"'episodes' must be a list, got {type(episodes).__name__}")
+    _check_finite(episodes, "episodes")  # NaN and 1e999 parse, but could never be saved
     return [_parse_episode(e, f"episodes[{i}]") for i, e in enumerate(episodes)]
+
+
+def _check_finite(value: Any, where: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} is {value!r}; episode files hold finite numbers only")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_finite(item, f"{where}[{i}]")
 
 
 def _parse_episode(d: Any, where: str) -> Episode:
     _check_fields(d, _EPISODE_FIELDS, where)
+    # Held at the file's precision, so what loads is what saves (scene parameters exact).
+    d = {**rounded(d), "scene_params": d["scene_params"]}
     if d["task"] not in TASKS:
         raise ValueError(
             f"{where}.task {d['task']!r} is unknown; valid tasks are: {', '.join(TASKS)}"
         )
+    if d["scene_seed"] is not None and d["scene_seed"] < 0:
+        raise ValueError(f"{where}.scene_seed must be >= 0, got {d['scene_seed']}")
     _check_numbers(d["start"], f"{where}.start", 3)
     g = d["goal"]
     _check_fields(g, _GOAL_FIELDS, f"{where}.goal")

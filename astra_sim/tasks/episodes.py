@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from astra_sim.core.errors import UnknownNameError
+from astra_sim.core.errors import EpisodeSamplingError, UnknownNameError
 from astra_sim.core.fileio import atomic_write
 from astra_sim.core.seeding import check_seed, make_rng
 from astra_sim.scenes.model import Scene
@@ -88,7 +88,8 @@ class EpisodeSampler:
         return self._goals
 
     def sample(self) -> Episode:
-        """One new episode; raises RuntimeError if max_tries draws meet no constraint."""
+        """One new episode; raises EpisodeSamplingError (a RuntimeError) if max_tries draws
+        meet no constraint."""
         if self.task == "localization":
             start_xy, goal, distance = self._lone_start()
         else:
@@ -117,16 +118,16 @@ class EpisodeSampler:
             point = self._draw_points(1)
             if len(point):
                 return point[0], Goal("point", point), 0.0
-        raise RuntimeError(self._failure("a navigable start", 0.0))
+        raise EpisodeSamplingError(self._failure("a navigable start", 0.0))
 
     def _pair(self) -> tuple[np.ndarray, Goal, float]:
         """Draw a goal, then starts until one lies in the geodesic range from it.
 
-        The grid distance field screens candidates (cheap, up to ~3 % long); the exact
-        geodesic to the nearest goal position decides.
+        The grid distance field screens candidates (cheap, up to ~3 % long); the geodesic
+        that the env reports (`GoalDistance`, also SPL's d0) decides and is recorded.
         """
         if self.task == "languagenav" and not self.goals:
-            raise RuntimeError(f"the {self._scene_name()} offers no language goal")
+            raise EpisodeSamplingError(f"the {self._scene_name()} offers no language goal")
         lo, hi, longest = self.min_geodesic, self.max_geodesic, 0.0
         for _ in range(self.max_tries):
             if self.task == "languagenav":
@@ -144,17 +145,16 @@ class EpisodeSampler:
                 if goal.instruction:
                     self._distances[goal.instruction] = to_goal
             for start_xy in starts:
-                grid_d, target = to_goal(start_xy), to_goal.nearest_source(start_xy)
-                if target is None or not lo - _GRID_SLACK <= grid_d <= hi * 1.03 + _GRID_SLACK:
+                grid_d = to_goal.screen(start_xy)
+                near = lo - _GRID_SLACK <= grid_d <= hi * 1.03 + _GRID_SLACK
+                if not (near and math.isfinite(grid_d)):
                     longest = max(longest, grid_d if math.isfinite(grid_d) else 0.0)
                     continue
-                if len(goal.positions) == 1:
-                    target = goal.positions[0]  # the exact point, not its cell centre
-                exact = self.grid.geodesic_distance(start_xy, target)
+                exact = to_goal(start_xy)  # the env's d0 at reset: the same computation
                 if lo <= exact <= hi:
                     return start_xy, goal, exact
                 longest = max(longest, exact)
-        raise RuntimeError(self._failure("a start and goal", longest))
+        raise EpisodeSamplingError(self._failure("a start and goal", longest))
 
     def _draw_points(self, n: int) -> np.ndarray:
         """n navigable points rounded to 1e-4 m; the few that rounding moves off are dropped."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from astra_sim.core.errors import UnknownNameError
 from astra_sim.scenes.model import Instance, Scene
-from astra_sim.scenes.navigation import NavGrid
+from astra_sim.scenes.navigation import NavGrid, path_length
 
 GOAL_KINDS = ("point", "image", "object", "room", "shelf", "function")
 MAX_GOAL_POSITIONS = 64
@@ -188,19 +188,20 @@ def language_goals(scene: Scene, grid: NavGrid, view_radius: float = 1.0) -> lis
 
 class GoalDistance:
     """Geodesic metres from any point to the nearest goal position: the `distance_to_goal`
-    callable that measures and samplers use.
+    callable of the measures, the sampler's d0 and ``info["geodesic_distance"]`` alike.
 
-    NavGrid offers single-source distance fields only, so this takes the minimum over one
-    field per distinct goal cell (at most MAX_GOAL_POSITIONS, farthest-point subsampled
-    beyond that). That costs ~10-40 ms per source on the generated scenes, so the last few
-    fields of each grid are cached, keyed by the source cells. Distances are between cell
-    centres on the grid's 16-connected graph: sub-cell offsets are ignored and the grid
-    metric runs up to ~2.7 % long. A point off the navigable grid (e.g. pressed into a wall)
-    is snapped to the nearest navigable cell and the straight distance to it added.
+    Every distance is the length of `NavGrid.path_to_nearest` (a 16-connected Dijkstra
+    chain, string-pulled, from the exact point to the exact goal point): one computation,
+    so the d0 that SPL divides by is the distance reported at reset (docs/trust.md). The
+    multi-source search is cached by the grid; at most MAX_GOAL_POSITIONS goal positions
+    are kept (farthest-point subsampled), one per cell. A point off the navigable grid
+    (e.g. pressed into a wall) is snapped to the nearest navigable cell centre and the
+    straight distance to it added.
 
     Attributes:
-        sources: (K, 2) world cell centres the field was searched from.
-        field: read-only float32 (rows, cols) metres, inf where no source is reachable.
+        sources: (K, 2) the goal positions searched from (exact points, one per cell).
+        field: read-only float32 (rows, cols) grid metres (the 16-connected metric, up to
+            ~2.7 % long), inf where no source is reachable: for screening, never reported.
         nearest: read-only int32 (rows, cols) index into sources of the closest one, -1 if none.
     """
 
@@ -209,16 +210,15 @@ class GoalDistance:
         points = np.asarray(goal_positions, dtype=np.float64).reshape(-1, 2)
         if len(points) == 0 or not np.isfinite(points).all():
             raise ValueError(f"goal_positions must be finite (G, 2) points, got {points.shape}")
-        cells = grid.world_to_cell(points)
-        ok = grid.in_bounds(cells)
-        ok[ok] = grid.navigable[cells[ok, 0], cells[ok, 1]]
+        ok = grid.is_navigable(points)
         if not ok.any():
             raise ValueError(
                 f"none of the {len(points)} goal positions is navigable "
                 f"(first {tuple(points[0].tolist())})"
             )
         self.grid = grid
-        self.sources = subsample(grid.cell_to_world(np.unique(cells[ok], axis=0)))
+        _, first = np.unique(grid.world_to_cell(points[ok]), axis=0, return_index=True)
+        self.sources = subsample(points[ok][np.sort(first)])
         cache = _field_cache.setdefault(grid, OrderedDict())
         key = grid.world_to_cell(self.sources).tobytes()
         if key not in cache:
@@ -227,9 +227,29 @@ class GoalDistance:
                 cache.popitem(last=False)
         cache.move_to_end(key)
         self.field, self.nearest = cache[key]
+        self._last: tuple[bytes, float] | None = None
 
     def __call__(self, xy: np.ndarray) -> float:
         """Geodesic metres from the world point xy to the nearest goal position."""
+        xy = _xy(xy)
+        key = xy.tobytes()
+        if self._last is None or self._last[0] != key:  # the env asks twice per step
+            self._last = (key, path_length(self.path(xy)))
+        return self._last[1]
+
+    def path(self, xy: np.ndarray) -> np.ndarray:
+        """(N, 2) waypoints from exactly xy to the nearest goal position whose length is the
+        distance; an empty (0, 2) array if no goal is reachable."""
+        xy = _xy(xy)
+        if self.grid.is_navigable(xy):
+            return self.grid.path_to_nearest(xy, self.sources)
+        snapped = self.grid.snap(xy)
+        path = self.grid.path_to_nearest(snapped, self.sources)
+        return np.vstack([xy, path]) if len(path) else path
+
+    def screen(self, xy: np.ndarray) -> float:
+        """The grid-field value at xy's cell (plus the snap gap): a cheap estimate, up to
+        ~3 % long, for screening candidates; never a reported distance."""
         cell, extra = self._cell(xy)
         return float(self.field[cell[0], cell[1]]) + extra
 
@@ -240,14 +260,19 @@ class GoalDistance:
         return None if index < 0 else self.sources[index].copy()
 
     def _cell(self, xy: np.ndarray) -> tuple[np.ndarray, float]:
-        xy = np.asarray(xy, dtype=np.float64)
-        if xy.shape != (2,) or not np.isfinite(xy).all():
-            raise ValueError(f"xy must be a finite (x, y) point, got {xy!r}")
+        xy = _xy(xy)
         cell = self.grid.world_to_cell(xy)
         if self.grid.in_bounds(cell) and self.grid.navigable[cell[0], cell[1]]:
             return cell, 0.0
         snapped = self.grid.snap(xy)
         return self.grid.world_to_cell(snapped), float(np.linalg.norm(snapped - xy))
+
+
+def _xy(xy: np.ndarray) -> np.ndarray:
+    xy = np.asarray(xy, dtype=np.float64)
+    if xy.shape != (2,) or not np.isfinite(xy).all():
+        raise ValueError(f"xy must be a finite (x, y) point, got {xy!r}")
+    return xy
 
 
 def _min_field(grid: NavGrid, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

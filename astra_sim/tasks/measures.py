@@ -142,42 +142,46 @@ class PathLength(Measure):
 
 
 class SPL(Measure):
-    """Success weighted by path length (Anderson et al. 2018): S * d0 / max(path, d0), with
-    d0 the episode's shortest-path length (`Episode.geodesic_distance`)."""
+    """Success weighted by path length (Anderson et al. 2018): S * d0 / max(path, d0).
+
+    d0 is the distance to goal at reset, as in habitat-lab: the very number reported then
+    (``info["geodesic_distance"]``), so SPL recomputed from ``info`` matches. The episode's
+    own ``geodesic_distance`` is the sampler's record of it, rounded to 1e-4.
+    """
 
     uuid = "spl"
-    depends_on = ("success", "path_length")
+    depends_on = ("distance_to_goal", "success", "path_length")
 
     def reset(self, episode: Episode, ctx: MeasureContext) -> None:
-        self._d0 = float(episode.geodesic_distance)
+        self.d0 = float(self.dep("distance_to_goal"))
         self.update(ctx)
 
     def update(self, ctx: MeasureContext) -> None:
-        self._value = self.dep("success") * _efficiency(self._d0, self.dep("path_length"))
+        self._value = self.dep("success") * _efficiency(self.d0, self.dep("path_length"))
 
     def get(self) -> float:
         return self._value
 
 
 class SoftSPL(Measure):
-    """habitat's soft SPL: progress clip(1 - d/d0, 0, 1) instead of success, times
-    d0 / max(path, d0); d0 is the episode's shortest-path length. Rewards getting closer
-    even without stopping at the goal."""
+    """habitat's soft SPL: max(0, 1 - d/d0) * d0 / max(path, d0), with d the distance to goal
+    now and d0 the distance to goal at reset (as for SPL). Rewards getting closer even
+    without stopping at the goal."""
 
     uuid = "soft_spl"
     depends_on = ("distance_to_goal", "path_length")
 
     def reset(self, episode: Episode, ctx: MeasureContext) -> None:
-        self._d0 = float(episode.geodesic_distance)
+        self.d0 = float(self.dep("distance_to_goal"))
         self.update(ctx)
 
     def update(self, ctx: MeasureContext) -> None:
         d = self.dep("distance_to_goal")
-        if self._d0 > 0:
-            progress = min(max(1.0 - d / self._d0, 0.0), 1.0)
+        if self.d0 > 0 and math.isfinite(self.d0):
+            progress = max(1.0 - d / self.d0, 0.0)
         else:
             progress = 1.0 if d <= 0 else 0.0
-        self._value = progress * _efficiency(self._d0, self.dep("path_length"))
+        self._value = progress * _efficiency(self.d0, self.dep("path_length"))
 
     def get(self) -> float:
         return self._value
@@ -378,7 +382,10 @@ def _make(item: str | Measure) -> Measure:
 
 
 def _efficiency(d0: float, path: float) -> float:
-    """d0 / max(path, d0), and 1 when both are 0 (a localization episode that stays put)."""
+    """d0 / max(path, d0), and 1 when both are 0 (a localization episode that stays put);
+    0 when d0 is infinite (the goal is unreachable from the start: no path can be efficient)."""
+    if not math.isfinite(d0):
+        return 0.0
     longest = max(path, d0)
     return d0 / longest if longest > 0 else 1.0
 
