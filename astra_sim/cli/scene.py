@@ -36,6 +36,19 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--out", type=Path, required=True, help="picture to write (.png/.pdf/.svg)")
     s.add_argument("--radius", type=float, help="robot radius for the navigable area [m]")
     s.add_argument("--no-labels", action="store_true", help="leave out room and landmark labels")
+    s.add_argument(
+        "--randomize",
+        type=int,
+        metavar="N",
+        help="draw the camera views under N domain randomization draws instead of the map",
+    )
+    s.add_argument(
+        "--randomize-recipe",
+        type=Path,
+        help="YAML with the randomize block to draw from (default: every knob's default range)",
+    )
+    s.add_argument("--seed", type=int, default=0, help="seed of the draws and the view (0)")
+    s.add_argument("--rig", default="default", help="camera rig of the --randomize views")
     s.set_defaults(func=run_show)
 
     from astra_sim.cli import scene_habitat
@@ -98,6 +111,13 @@ def run_show(args: argparse.Namespace) -> int:
     scene = Scene.load(args.scene)
     if args.radius is not None:
         scene.nav_config = dataclasses.replace(scene.nav_config, robot_radius=args.radius)
+    if args.randomize is not None:
+        from astra_sim.cli.scene_randomize import load_block, save_randomized_views
+
+        block = load_block(args.randomize_recipe)
+        path = save_randomized_views(scene, args.out, args.randomize, block, args.seed, args.rig)
+        print(f"{scene.summary()}\nwrote {path}: no randomization, then {args.randomize} draws")
+        return 0
     path = save_topdown(scene, args.out, labels=not args.no_labels)
     print(f"{scene.summary()}\nwrote {path}")
     return 0

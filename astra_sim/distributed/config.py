@@ -50,6 +50,10 @@ class EnvConfig:
         episodes_file: a saved episode set (JSON) to play instead of sampling.
         split: with ``episodes_file``: keep only train, val or test episodes.
         seed: the campaign seed; episode i's seeds derive from (seed, i) alone.
+        randomize: domain randomization, drawn per episode from its seed (see
+            ``astra_sim.sim.randomization``): groups of knob ranges, e.g.
+            ``{lighting: {ambient: [0.4, 0.6]}, camera: default}``, or ``default`` for
+            every knob; null for none. Datasets record each episode's draws.
     """
 
     task: str = "pointnav"
@@ -67,9 +71,13 @@ class EnvConfig:
     episodes_file: str | None = None
     split: str | None = None
     seed: int = 0
+    randomize: dict[str, Any] | str | None = None
 
     def __post_init__(self) -> None:
         from astra_sim.scenes import SCENE_KINDS
+        from astra_sim.sim.randomization import parse_randomize
+
+        parse_randomize(self.randomize, where="env.randomize")  # names a bad key now
 
         if self.task not in TASKS:
             raise UnknownNameError("task", self.task, TASKS)

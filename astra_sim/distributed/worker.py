@@ -85,6 +85,7 @@ class EnvPool:
                 min_geodesic=cfg.min_geodesic,
                 max_geodesic=np.inf if cfg.max_geodesic is None else cfg.max_geodesic,
                 max_episode_steps=cfg.max_steps,
+                randomize=cfg.randomize,
             )
             self._envs[key] = self.wrap(env)
         return self._envs[key]
@@ -136,8 +137,11 @@ class EpisodeWorker:
 
         base = self.pool.get(job).unwrapped
         sim = base.sim_config
-        rig = base.sim.rig
+        rig = base.sim.calibrated_rig  # not an episode's randomized cameras
+        # The ranges spelled out, only where there are any (datasets without stay as they were).
+        randomize = {} if base.randomize is None else {"randomize": base.randomize.to_json()}
         return {
+            **randomize,
             "features": feature_spec(
                 base.observation_space, self.features, self.agent_cfg.name == "expert"
             ),
@@ -198,6 +202,8 @@ class EpisodeWorker:
             **record.summary(),
             "collisions_per_m": round(per_m, 4),
         }
+        if env.unwrapped.randomization is not None:  # this episode's domain randomization
+            summary["randomization"] = env.unwrapped.randomization
         out: dict[str, Any] = {"index": job.index, "summary": summary}
         if hasattr(self.agent, "episode_log"):
             out["summary"], out["pictures"] = self._astra_scores(env, job, record, summary)

@@ -23,6 +23,8 @@ from astra_sim.envs import spaces as sp
 from astra_sim.envs.frame import render_frame
 from astra_sim.scenes import SCENE_KINDS, Scene, generate_scene
 from astra_sim.sim import SimConfig, Simulator
+from astra_sim.sim.randomization import parse_randomize
+from astra_sim.sim.randomization.apply import check_supported, draw_for
 from astra_sim.tasks import (
     Episode,
     EpisodeSampler,
@@ -61,6 +63,10 @@ class AstraNavEnv(gym.Env):
         stop_linear: |v| below which a command counts as a stop (m/s).
         stop_angular: |w| below which a command counts as a stop (rad/s).
         reward: keyword arguments of ``NavReward`` (success_bonus, collision_penalty, slack).
+        randomize: domain randomization, drawn per episode from its seed: a ``randomize``
+            block (``{"lighting": {"ambient": [0.4, 0.6]}, "camera": "default"}``,
+            ``"default"`` for every knob; see ``astra_sim.sim.randomization``); the draws
+            are in ``info["randomization"]`` at reset. None keeps every episode as it was.
         render_mode: ``"rgb_array"`` for a panorama plus a top-down map with the trajectory.
     """
 
@@ -86,6 +92,7 @@ class AstraNavEnv(gym.Env):
         stop_angular: float = 0.1,
         reward: dict[str, float] | None = None,
         render_mode: str | None = None,
+        randomize: dict[str, Any] | str | None = None,
     ):
         if scene_dir is None and scene_dataset is None and scene not in SCENE_KINDS:
             raise UnknownNameError("scene kind", scene, SCENE_KINDS)
@@ -107,6 +114,8 @@ class AstraNavEnv(gym.Env):
         self.stop_angular = kw.number(stop_angular, "stop_angular")
         self.reward_kwargs = kw.reward(reward)
         self.render_mode = render_mode
+        self.randomize = parse_randomize(randomize)
+        self.randomization: dict[str, Any] | None = None  # the last reset's draws, as JSON
         self.habitat = None
         if scene_dataset is not None:
             from astra_sim.envs.habitat_scenes import HabitatScenes
@@ -118,6 +127,8 @@ class AstraNavEnv(gym.Env):
 
         first_key = self.scene_seeds[0] if scene_dir is None else None
         first = self._simulator(self.habitat.first_key() if self.habitat else first_key)
+        if self.randomize is not None:
+            check_supported(self.randomize, first)
         self.observation_space = gym.spaces.Dict(
             {
                 **sp.sensor_spaces(first.rig, self.sim_config.ticks_per_step, first.wheel_samples),
@@ -199,7 +210,11 @@ class AstraNavEnv(gym.Env):
         self.sim = self._simulator(self.habitat.key(episode) if self.habitat else key)
         self.episode = episode
         sim_seed = int(self.np_random.integers(2**31 - 1))
-        obs = self.sim.reset(np.asarray(episode.start, dtype=np.float64), seed=sim_seed)
+        # Drawn from the episode seed, never from np_random: episodes stay those without it.
+        draw = None if self.randomize is None else draw_for(self.randomize, self.sim, sim_seed)
+        start = np.asarray(episode.start, dtype=np.float64)
+        obs = self.sim.reset(start, seed=sim_seed, randomization=draw)
+        self.randomization = None if draw is None else draw.to_json()
         grid = self.sim.scene.navgrid()
         self.goal_distance = GoalDistance(grid, episode.goal.positions)
         self.measures = self._make_measures()
@@ -211,7 +226,10 @@ class AstraNavEnv(gym.Env):
         self._trajectory = [self.sim.state.pose[:2].copy()]
         obs = self._task_obs(obs)
         self._last_obs = obs
-        return obs, self._info(collided=False)
+        info = self._info(collided=False)
+        if self.randomization is not None:
+            info["randomization"] = self.randomization
+        return obs, info
 
     def step(self, action: np.ndarray):
         if self.episode is None:

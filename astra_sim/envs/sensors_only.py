@@ -28,8 +28,10 @@ PRIVILEGED_INFO_KEYS: frozenset[str] = frozenset(
     {"pose", "velocity", "collided", "geodesic_distance", *MEASURES}
     # The localization measure's fields, should a wrapper flatten them into info.
     | {"position_error", "heading_error", "within"}
+    # Domain randomization draws: the true calibration errors, lighting, latency.
+    | {"randomization"}
 )
-"""``info`` keys that hold ground truth: the state keys and every measure name."""
+"""``info`` keys that hold ground truth: the state keys, every measure name, the draws."""
 
 ORACLES = ("goal", "start", "pose", "planner")
 """The oracle switches, in ladder order (each grants more ground truth than the last)."""
@@ -211,8 +213,9 @@ class SensorsOnly(gym.Wrapper):
 
     @property
     def rig(self) -> Any:
-        """The camera rig calibration (intrinsics and mounts), as a robot's calibration file."""
-        return self._raw.unwrapped.sim.rig
+        """The camera rig calibration (intrinsics and mounts), as a robot's calibration file
+        (without the errors a domain randomization of the cameras draws)."""
+        return self._raw.unwrapped.sim.calibrated_rig
 
     @property
     def control_dt(self) -> float:

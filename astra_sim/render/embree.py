@@ -69,16 +69,32 @@ class EmbreeRenderer:
         if len(self._faces):
             self._embree = rtcore_scene.EmbreeScene(robust=self.robust)
             mesh_construction.TriangleMesh(self._embree, self._vertices, self._faces)
+        self._uv = np.array(scene.uv)  # copies: later scene edits do not show
+        self._face_material = np.array(scene.face_material)
         self._shader = SurfaceShader(
             self._vertices,
             self._faces,
-            scene.uv,
-            scene.face_material,
+            self._uv,
+            self._face_material,
             [m.image for m in scene.materials],
             self.shading,
         )
         self._pool: ThreadPoolExecutor | None = None
         self._closed = False
+
+    def set_appearance(self, images: list[np.ndarray], shading: Shading) -> None:
+        """Re-colour the scene: one new image per material and new lighting, same geometry.
+
+        For domain randomization (``astra_sim.sim.randomization``), once per episode: only
+        the colour tables are rebuilt (milliseconds), not the BVH.
+        """
+        self._check_open()
+        if not isinstance(shading, Shading):
+            raise ValueError(f"shading must be a Shading, got {type(shading).__name__}")
+        self._shader = SurfaceShader(
+            self._vertices, self._faces, self._uv, self._face_material, list(images), shading
+        )
+        self.shading = shading
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:

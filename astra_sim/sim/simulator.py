@@ -78,6 +78,9 @@ class Simulator:
         self.config = config or SimConfig()
         cfg = self.config
         self.rig = load_rig(cfg.rig)
+        # The rig as calibrated (what the robot believes); ``rig`` is the cameras as they
+        # are, which a domain randomization of the camera group moves away from it.
+        self.calibrated_rig = self.rig
         self.renderer = make_renderer(scene, cfg.renderer, threads=cfg.render_threads)
         self.body = make_body(scene, cfg.body, cfg.robot)
         self.dt = 1.0 / cfg.physics_hz
@@ -97,14 +100,22 @@ class Simulator:
         self._depth_rng = make_rng(seed, "sim/depth_noise")
 
     # ------------------------------------------------------------------ API
-    def reset(self, pose: np.ndarray, seed: int | None = None) -> dict[str, np.ndarray]:
+    def reset(
+        self, pose: np.ndarray, seed: int | None = None, randomization: Any = None
+    ) -> dict[str, np.ndarray]:
         """Put the robot at rest at ``pose`` (x, y, yaw) and return the first observation.
 
         The first observation's IMU and encoder arrays cover a control period at rest,
-        as a robot that was standing there would have measured.
+        as a robot that was standing there would have measured. ``randomization`` (one
+        episode's domain randomization draws, ``astra_sim.sim.randomization``; it needs
+        ``seed``) re-configures the renderer, rig, sensors and body before that.
         """
         if seed is not None:
             self._seed(seed)
+        if randomization is not None:
+            if seed is None:
+                raise ValueError("reset with a randomization needs the episode's seed")
+            randomization.apply(self)
         pose = np.asarray(pose, dtype=np.float64)
         self.state = self.body.reset(pose)
         self.imu.reset()
@@ -164,7 +175,7 @@ class Simulator:
     def _observe(self, imu: np.ndarray, wheel: np.ndarray) -> dict[str, np.ndarray]:
         frame = self.renderer.render(self.rig, self.state.pose)
         rgb, depth = frame.rgb, frame.depth
-        if self.config.rgb_noise_sigma > 0:
+        if not self.rgb_noise.noiseless:  # a randomization may set its own level
             rgb = self.rgb_noise.apply(rgb, self._rgb_rng)
         if self.depth_noise is not None:
             depth = self.depth_noise.apply(depth, self._depth_rng)

@@ -157,7 +157,7 @@ def build_samples(
         base = env.unwrapped
         grid = base.sim.scene.navgrid()
         goal = np.asarray(base.episode.goal.positions[0], np.float64)
-        frame_features = featurizers(base.sim.rig)
+        frame_features = featurizers(base.sim.calibrated_rig)
         expert = ExpertAgent(base.sim.scene)
         expert.reset(info["pose"], base.episode.goal.positions)
         poses, frames, pushed, push_left = [info["pose"].copy()], [], [], 0

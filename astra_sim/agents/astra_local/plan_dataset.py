@@ -148,7 +148,7 @@ def dataset_samples(
             if len(goals) > 1:
                 dists = [grid.geodesic_distance(poses[0, :2], g) for g in goals]
                 goals = goals[[int(np.argmin(dists))]]
-            feat = featurizers(base.sim.rig)
+            feat = featurizers(base.sim.calibrated_rig)
             pushed = push_rows(ep, env.action_space, noise, push_threshold)
             velocity = pose_velocity(poses, fps)
             obs_keys = [k for k in ep if k.startswith("observation.")]

@@ -65,7 +65,7 @@ class PlannerAgent(Agent):
     def reset(self, env: gym.Env, obs: Any, info: dict[str, Any], rng: np.random.Generator):
         super().reset(env, obs, info, rng)
         base = env.unwrapped
-        self.featurize = self._featurizers(base.sim.rig)
+        self.featurize = self._featurizers(base.sim.calibrated_rig)
         self.grid = base.sim.scene.navgrid()
         goals = np.asarray(base.episode.goal.positions, np.float64)
         self.goal = goals[np.argmin(np.linalg.norm(goals - info["pose"][:2], axis=1))]
