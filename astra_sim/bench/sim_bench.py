@@ -1,8 +1,20 @@
-"""``astra-sim bench``: how fast the simulator renders, casts rays and steps, on this machine.
+"""``astra-sim bench``: how fast the simulator renders, steps and vectorizes, on this machine.
 
-Every figure is taken in the same run on the same scene and views as its reference
-(pybullet's TinyRenderer), so the ratio survives a noisy machine better than the raw
-numbers do.
+One run measures, in this order:
+
+- every render backend (``embree``, ``gl``) and pybullet's TinyRenderer on the same views
+  of each scene: the default home and warehouse, and a heavy row (the home split to a
+  scan's density, ~290k triangles, ``bench.heavy_scene``);
+- the ``gl`` / ``embree`` crossover in triangle count (the home subdivided 0-3 times), the
+  measurement behind ``backend="auto"``;
+- full env steps per second on one core, with the breakdown of a step
+  (``bench.env_step_bench``, in a pinned child process);
+- vector env steps per second for N envs in one process, batched and not
+  (``bench.vector_bench``).
+
+Figures are keyed by scene, then backend. Ratios against pybullet come from the same run,
+so they survive a busy machine better than raw frame rates; the load average at the start
+and end is in the report.
 """
 
 from __future__ import annotations
@@ -10,16 +22,17 @@ from __future__ import annotations
 import json
 import os
 import platform
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from tqdm import tqdm
 
+from astra_sim.bench import render_bench as rb
 from astra_sim.core.fileio import atomic_write
-from astra_sim.core.seeding import make_rng
+
+HEAVY = "home_dense"
+"""The heavy row's scene key: the default home split until no edge exceeds ``heavy_edge``."""
 
 
 @dataclass(frozen=True)
@@ -29,11 +42,20 @@ class BenchConfig:
     Attributes:
         kinds: scene kinds to measure on (default scenes, seed ``seed``).
         seed: scene and pose seed.
-        frames: rig frames rendered per scene by our renderer.
+        frames: rig frames rendered per scene and backend.
         pybullet_frames: rig frames rendered per scene by pybullet's TinyRenderer.
-        sim_steps: simulator steps per scene.
+        sim_steps: simulator steps per scene and backend.
         rig: camera rig name.
-        threads: ray-casting threads.
+        threads: ray-casting / rasterizer threads.
+        backends: render backends to compare (``gl`` is skipped, with the reason in the
+            report, where EGL is missing).
+        heavy: add the heavy row.
+        heavy_edge: longest triangle edge (metres) of the heavy scene.
+        crossover_levels: subdivision levels of the home the crossover is measured on
+            (empty: skip).
+        env_steps: timed env steps of the per-core measurement (0: skip).
+        vector_envs: N of the vector env measurement (empty: skip).
+        vector_steps: timed vector steps per N.
     """
 
     kinds: tuple[str, ...] = ("home", "warehouse")
@@ -43,122 +65,196 @@ class BenchConfig:
     sim_steps: int = 40
     rig: str = "default"
     threads: int = 2
+    backends: tuple[str, ...] = ("embree", "gl")
+    heavy: bool = True
+    heavy_edge: float = 0.15
+    crossover_levels: tuple[int, ...] = (0, 1, 2, 3)
+    env_steps: int = 300
+    vector_envs: tuple[int, ...] = (1, 4, 16)
+    vector_steps: int = 30
 
 
-def _poses(scene: Any, n: int, seed: int) -> np.ndarray:
-    rng = make_rng(seed, "bench/poses")
-    xy = scene.navgrid().sample_navigable(rng, n)
-    return np.c_[xy, rng.uniform(-np.pi, np.pi, n)]
+def _backends(cfg: BenchConfig) -> tuple[list[str], dict[str, str]]:
+    """The backends that can run here, and why the others cannot."""
+    from astra_sim.render.gl_context import gl_unavailable_reason
+
+    usable, skipped = [], {}
+    for b in cfg.backends:
+        reason = gl_unavailable_reason() if b == "gl" else None
+        if reason is None:
+            usable.append(b)
+        else:
+            skipped[b] = reason
+    return usable, skipped
 
 
-def _timed(fn: Any, items: Any) -> float:
-    t0 = time.perf_counter()
-    for item in items:
-        fn(item)
-    return time.perf_counter() - t0
+def bench_scene(
+    key: str, scene: Any, pose_scene: Any, cfg: BenchConfig, backends: list[str]
+) -> dict[str, Any]:
+    """Every backend and pybullet on one scene; simulator steps unless it is the heavy row."""
+    from astra_sim.render.rig import Rig
 
-
-def _mount_view(mount: Any, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """World eye position and forward direction of a camera mount at a base pose."""
-    x, y, yaw = pose
-    c, s = np.cos(yaw), np.sin(yaw)
-    mx, my, mz = mount.xyz
-    eye = np.array([x + c * mx - s * my, y + s * mx + c * my, mz])
-    heading = yaw + mount.yaw
-    # REP-103: a positive pitch turns the camera's x axis down.
-    forward = np.array(
-        [
-            np.cos(heading) * np.cos(mount.pitch),
-            np.sin(heading) * np.cos(mount.pitch),
-            -np.sin(mount.pitch),
-        ]
-    )
-    return eye, forward
-
-
-def bench_scene(kind: str, cfg: BenchConfig) -> dict[str, float]:
-    from astra_sim.bench.pybullet_camera import PybulletCameraScene
-    from astra_sim.render.cameras import PinholeCamera, Rig
-    from astra_sim.render.embree import EmbreeRenderer
-    from astra_sim.scenes import generate_scene
-    from astra_sim.sim import SimConfig, Simulator
-
-    scene = generate_scene(kind, cfg.seed)
     rig = Rig.from_name(cfg.rig)
-    poses = _poses(scene, max(cfg.frames, cfg.pybullet_frames), cfg.seed)
-    out: dict[str, float] = {"triangles": len(scene.faces)}
-
-    t0 = time.perf_counter()
-    renderer = EmbreeRenderer(scene, threads=cfg.threads)
-    out["bvh_build_s"] = time.perf_counter() - t0
-    renderer.render(rig, poses[0])  # warm caches
-    out["render_fps"] = cfg.frames / _timed(lambda p: renderer.render(rig, p), poses[: cfg.frames])
-    rays = [rig.rays(p) for p in poses[: cfg.frames]]
-    n_rays = sum(len(o) for o, _ in rays)
-    out["rays_per_s"] = n_rays / _timed(lambda od: renderer.cast(*od), rays)
-
-    if all(isinstance(m.camera, PinholeCamera) for m in rig.mounts):
-        pb = PybulletCameraScene(scene)
-        try:
-
-            def pb_frame(pose: np.ndarray) -> None:
-                for mount in rig.mounts:
-                    eye, fwd = _mount_view(mount, pose)
-                    cam = mount.camera
-                    pb.render(eye, fwd, cam.width, cam.height, cam.vfov_deg)
-
-            pb_frame(poses[0])
-            pb_time = _timed(pb_frame, poses[: cfg.pybullet_frames])
-            out["pybullet_fps"] = cfg.pybullet_frames / pb_time
-            out["speedup"] = out["render_fps"] / out["pybullet_fps"]
-        finally:
-            pb.close()
-
-    sim = Simulator(scene, SimConfig(rig=cfg.rig, render_threads=cfg.threads), seed=cfg.seed)
-    try:
-        sim.reset(poses[0])
-        commands = np.array([[0.4, 0.3], [0.4, -0.3]])
-        t0 = time.perf_counter()
-        for i in range(cfg.sim_steps):
-            sim.step(commands[(i // 10) % 2])
-        out["sim_steps_per_s"] = cfg.sim_steps / (time.perf_counter() - t0)
-    finally:
-        sim.close()
-    renderer.close()
+    views = rb.poses(pose_scene, max(cfg.frames, cfg.pybullet_frames), cfg.seed)
+    out: dict[str, Any] = {"triangles": len(scene.faces), "backends": {}}
+    for backend in backends:
+        out["backends"][backend] = rb.backend_fps(scene, backend, rig, views[: cfg.frames],
+                                                  cfg.threads)  # fmt: skip
+    pb = rb.pybullet_fps(scene, rig, views[: cfg.pybullet_frames + 1])
+    if pb is not None:
+        out["pybullet_fps"] = pb
+        for r in out["backends"].values():
+            r["speedup"] = r["render_fps"] / pb
+    if key != HEAVY:
+        for backend in backends:
+            out["backends"][backend]["sim_steps_per_s"] = rb.sim_steps_per_s(
+                scene, backend, cfg.rig, cfg.sim_steps, views[0], cfg.threads
+            )
     return out
 
 
-def run_benchmark(cfg: BenchConfig, out_path: str | Path | None = None) -> dict[str, Any]:
-    """Measure every scene kind in ``cfg`` and (optionally) write the JSON report."""
-    per_kind = {}
-    for kind in tqdm(cfg.kinds, desc="bench", unit="scene"):
-        per_kind[kind] = bench_scene(kind, cfg)
-    keys = ("render_fps", "pybullet_fps", "speedup", "rays_per_s", "sim_steps_per_s")
-    report: dict[str, Any] = {
-        key: {k: round(v[key], 2) for k, v in per_kind.items() if key in v} for key in keys
+def _crossover(cfg: BenchConfig, backends: list[str]) -> dict[str, Any]:
+    from astra_sim.bench.heavy_scene import subdivided
+    from astra_sim.render.auto import GL_MAX_TRIANGLES
+    from astra_sim.render.rig import Rig
+    from astra_sim.scenes import generate_scene
+
+    base = generate_scene("home", cfg.seed)
+    rig = Rig.from_name(cfg.rig)
+    views = rb.poses(base, max(10, cfg.frames), cfg.seed)
+    fps: dict[int, dict[str, float]] = {}
+    for level in cfg.crossover_levels:
+        scene = subdivided(base, level)
+        fps[len(scene.faces)] = {
+            b: round(rb.backend_fps(scene, b, rig, views, cfg.threads)["render_fps"], 1)
+            for b in backends
+        }
+    found = rb.crossover(fps) if {"gl", "embree"} <= set(backends) else None
+    return {
+        "render_fps": {str(n): v for n, v in fps.items()},
+        "crossover_triangles": None if found is None else round(found),
+        "auto_gl_max_triangles": GL_MAX_TRIANGLES,
     }
-    report["scenes"] = {k: {n: round(x, 4) for n, x in v.items()} for k, v in per_kind.items()}
+
+
+def _load() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def run_benchmark(cfg: BenchConfig, out_path: str | Path | None = None) -> dict[str, Any]:
+    """Run every measurement in ``cfg`` and (optionally) write the JSON report."""
+    from astra_sim.bench.env_step_bench import EnvStepConfig, measure
+    from astra_sim.bench.heavy_scene import dense_scan
+    from astra_sim.bench.vector_bench import VectorBenchConfig, run_vector_bench
+    from astra_sim.render.auto import choose_backend
+    from astra_sim.render.rig import Rig
+    from astra_sim.scenes import generate_scene
+
+    load_start = _load()
+    backends, skipped = _backends(cfg)
+    scenes: dict[str, Any] = {}
+    for kind in tqdm(cfg.kinds, desc="bench", unit="scene"):
+        scene = generate_scene(kind, cfg.seed)
+        scenes[kind] = bench_scene(kind, scene, scene, cfg, backends)
+    if cfg.heavy:
+        home = generate_scene("home", cfg.seed)
+        scenes[HEAVY] = bench_scene(HEAVY, dense_scan(home, cfg.heavy_edge), home, cfg, backends)
+    report: dict[str, Any] = {
+        "render_fps": _by_backend(scenes, "render_fps", 1),
+        "pybullet_fps": {
+            k: round(v["pybullet_fps"], 2) for k, v in scenes.items() if "pybullet_fps" in v
+        },
+        "speedup": _by_backend(scenes, "speedup", 2),
+        "sim_steps_per_s": _by_backend(scenes, "sim_steps_per_s", 1),
+        "rays_per_s": {
+            k: round(v["backends"]["embree"]["rays_per_s"])
+            for k, v in scenes.items()
+            if "embree" in v["backends"]
+        },
+        "triangles": {k: v["triangles"] for k, v in scenes.items()},
+    }
+    report["fastest"] = {k: max(fps, key=fps.get) for k, fps in report["render_fps"].items() if fps}
+    if cfg.crossover_levels and backends:
+        report["crossover"] = _crossover(cfg, backends)
+    if cfg.env_steps > 0:
+        rig = Rig.from_name(cfg.rig)
+        auto = choose_backend(generate_scene("home", cfg.seed), rig)
+        per_core = {}
+        for backend in dict.fromkeys([auto, *backends]):
+            env_cfg = EnvStepConfig(renderer=backend, rig=cfg.rig, steps=cfg.env_steps)
+            per_core[backend] = measure(env_cfg)
+        report["env_steps_per_core"] = {
+            "auto_picks": auto,
+            "steps_per_s": {b: round(r["steps_per_s"], 1) for b, r in per_core.items()},
+            "breakdown_ms": {b: r["breakdown_ms"] for b, r in per_core.items()},
+        }
+    if cfg.vector_envs:
+        vcfg = VectorBenchConfig(num_envs=tuple(cfg.vector_envs), steps=cfg.vector_steps)
+        report["vector"] = run_vector_bench(vcfg)
+    if skipped:
+        report["skipped_backends"] = skipped
+    report["scenes"] = scenes
     report["config"] = asdict(cfg)
     report["machine"] = {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "python": platform.python_version(),
+        "load_average_start": load_start,
+        "load_average_end": _load(),
+        "gl_renderer": _gl_name() if "gl" in backends else None,
     }
     if out_path is not None:
         atomic_write(out_path, (json.dumps(report, indent=1) + "\n").encode())
     return report
 
 
+def _gl_name() -> str:
+    from astra_sim.render.gl_context import shared_context
+
+    return shared_context().renderer_name
+
+
+def _by_backend(scenes: dict[str, Any], key: str, digits: int) -> dict[str, dict[str, float]]:
+    return {
+        k: {b: round(r[key], digits) for b, r in v["backends"].items() if key in r}
+        for k, v in scenes.items()
+    }
+
+
 def format_report(report: dict[str, Any]) -> str:
+    """The report as text tables: per scene and backend, the env step, the vector env."""
     lines = [
-        f"{'scene':<10} {'render fps':>11} {'pybullet fps':>13} {'speedup':>8} "
-        f"{'Mrays/s':>8} {'sim steps/s':>12}"
+        f"{'scene':<11} {'triangles':>9} {'backend':<7} {'render fps':>10} {'pybullet fps':>12} "
+        f"{'speedup':>8} {'sim steps/s':>11}"
     ]
-    for kind, r in report["scenes"].items():
-        lines.append(
-            f"{kind:<10} {r['render_fps']:>11.1f} {r.get('pybullet_fps', float('nan')):>13.1f} "
-            f"{r.get('speedup', float('nan')):>8.1f} {r['rays_per_s'] / 1e6:>8.2f} "
-            f"{r['sim_steps_per_s']:>12.1f}"
-        )
+    for key, row in report["scenes"].items():
+        for backend, r in row["backends"].items():
+            lines.append(
+                f"{key:<11} {row['triangles']:>9} {backend:<7} {r['render_fps']:>10.1f} "
+                f"{row.get('pybullet_fps', float('nan')):>12.1f} "
+                f"{r.get('speedup', float('nan')):>8.1f} "
+                f"{r.get('sim_steps_per_s', float('nan')):>11.1f}"
+            )
+    if "crossover" in report:
+        c = report["crossover"]
+        sizes = ", ".join(f"{n}: {v}" for n, v in c["render_fps"].items())
+        lines.append(f"gl/embree crossover: {c['crossover_triangles']} triangles ({sizes})")
+    if "env_steps_per_core" in report:
+        e = report["env_steps_per_core"]
+        lines.append(f"env steps/s on one core (auto picks {e['auto_picks']}):")
+        for backend, rate in e["steps_per_s"].items():
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in e["breakdown_ms"][backend].items())
+            lines.append(f"  {backend:<7} {rate:>7.1f}  ms/step: {parts}")
+    if "vector" in report:
+        v = report["vector"]
+        for mode, rates in v["env_steps_per_s"].items():
+            cells = ", ".join(f"N={n}: {r}" for n, r in rates.items())
+            lines.append(f"vector env ({mode}, {v['renderer']}) env steps/s: {cells}")
+    if report.get("skipped_backends"):
+        for b, why in report["skipped_backends"].items():
+            lines.append(f"skipped {b}: {why}")
     return "\n".join(lines)

@@ -59,6 +59,23 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--bodies", nargs="+", default=["kinematic", "pybullet"], help="with --soak: body backends"
     )
+    p.add_argument(
+        "--backends", nargs="+", default=["embree", "gl"], help="render backends to compare"
+    )
+    p.add_argument(
+        "--no-heavy", action="store_true", help="leave out the heavy (~290k triangle) row"
+    )
+    p.add_argument(
+        "--env-steps", type=int, default=300, help="env steps timed on one core (0: skip)"
+    )
+    p.add_argument(
+        "--vector-envs", type=int, nargs="*", default=[1, 4, 16],
+        help="N of the vector env measurement (none: skip)",
+    )  # fmt: skip
+    p.add_argument(
+        "--crossover-levels", type=int, nargs="*", default=[0, 1, 2, 3],
+        help="subdivision levels of the home for the gl/embree crossover (none: skip)",
+    )  # fmt: skip
     p.set_defaults(func=run_bench)
 
 
@@ -127,6 +144,11 @@ def run_bench(args: argparse.Namespace) -> int:
         pybullet_frames=args.pybullet_frames,
         sim_steps=args.sim_steps,
         rig=args.rig,
+        backends=tuple(args.backends),
+        heavy=not args.no_heavy,
+        env_steps=args.env_steps,
+        vector_envs=tuple(args.vector_envs),
+        crossover_levels=tuple(args.crossover_levels),
     )
     report = run_benchmark(cfg, args.out)
     print(format_report(report))

@@ -23,6 +23,13 @@ class UnknownNameError(AstraSimError, ValueError):
         super().__init__(f"unknown {what} {name!r}; valid {what}s are: {', '.join(self.valid)}")
 
 
+class BackendUnavailableError(AstraSimError, ImportError):
+    """A backend's library or system driver is missing here; the message says what to install.
+
+    An ImportError, so ``except ImportError`` around an optional backend keeps working.
+    """
+
+
 class EpisodeSamplingError(AstraSimError, RuntimeError):
     """No episode meets the constraints in this scene (e.g. a minimum geodesic distance longer
     than the scene allows, or no language goal); the message says which and what was seen."""

@@ -19,11 +19,24 @@ ENV_IDS = {
 }
 
 
+VECTOR_ENTRY_POINTS = {
+    env_id: "astra_sim.envs.vector:" + env_id.split("/")[1].split("-")[0].lower()
+    for env_id in ENV_IDS
+}
+"""``gymnasium.make_vec(id, num_envs=N)`` builds ``envs.vector.BatchedVectorEnv`` (one batched
+render per step); ``vectorization_mode="sync"`` / ``"async"`` still give gymnasium's own."""
+
+
 def register_envs() -> None:
     """Register every id once (idempotent, so re-imports in workers are harmless)."""
     for env_id, entry_point in ENV_IDS.items():
         if env_id not in gymnasium.registry:
-            gymnasium.register(env_id, entry_point=entry_point, max_episode_steps=MAX_EPISODE_STEPS)
+            gymnasium.register(
+                env_id,
+                entry_point=entry_point,
+                vector_entry_point=VECTOR_ENTRY_POINTS[env_id],
+                max_episode_steps=MAX_EPISODE_STEPS,
+            )
 
 
 register_envs()

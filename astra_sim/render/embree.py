@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from embreex import mesh_construction, rtcore_scene
 
-from astra_sim.render.protocol import Frame
+from astra_sim.render.protocol import ClosableRenderer, Frame
 from astra_sim.render.rig import Rig
 from astra_sim.render.shading import Shading, SurfaceShader
 from astra_sim.scenes.model import Scene
@@ -34,7 +34,7 @@ def _check_flag(value: Any, name: str) -> bool:
     return bool(value)
 
 
-class EmbreeRenderer:
+class EmbreeRenderer(ClosableRenderer):
     """Renders a ``Scene`` for camera rigs by casting rays with Embree.
 
     Args:
@@ -104,16 +104,6 @@ class EmbreeRenderer:
             self._pool = None
         self._embree = None
         self._closed = True
-
-    def __enter__(self) -> EmbreeRenderer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("this EmbreeRenderer was closed; make a new one")
 
     def _chunks(self, n: int) -> list[slice]:
         k = max(1, min(self.threads, n // MIN_RAYS_PER_THREAD))

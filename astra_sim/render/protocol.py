@@ -1,14 +1,16 @@
 """The renderer protocol, its output, and the factory that picks a backend by name.
 
-Backends (the CPU Embree ray caster by default, habitat-sim optionally) are siblings behind
-this one protocol, so the simulator and sensors never depend on which one runs. habitat-sim
-is heavy and ships only through conda, so it is imported lazily, by its backend alone.
+Backends (the CPU Embree ray caster by default, the OpenGL rasterizer ``gl`` on headless
+EGL, habitat-sim optionally, and ``auto``, which picks ``gl`` or ``embree`` by triangle
+count) are siblings behind this one protocol, so the simulator and sensors never depend on
+which one runs. habitat-sim is heavy and ships only through conda, and moderngl needs a
+system EGL driver, so each is imported lazily, by its backend alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from astra_sim.render.rig import Rig
     from astra_sim.scenes.model import Scene
 
-BACKENDS = ("embree", "habitat")
+BACKENDS = ("embree", "gl", "auto", "habitat")
 """Names ``make_renderer`` accepts."""
 
 HABITAT_HINT = (
@@ -66,18 +68,49 @@ class Renderer(Protocol):
         ...
 
 
+class ClosableRenderer:
+    """The lifecycle the CPU backends share: a context manager whose exit calls ``close()``,
+    after which any use raises, rather than rendering from freed buffers."""
+
+    _closed = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"this {type(self).__name__} was closed; make a new one")
+
+
 def make_renderer(scene: Scene, backend: str = "embree", **kwargs: Any) -> Renderer:
     """The renderer for ``backend``, built for ``scene``.
 
     Args:
         scene: the scene to render.
         backend: one of ``BACKENDS``.
-        **kwargs: passed to the backend's constructor (e.g. ``threads`` for embree).
+        **kwargs: passed to the backend's constructor (e.g. ``threads``); ``auto`` also
+            takes ``rig``, the rig to be rendered (see ``render.auto.choose_backend``), and
+            passes the rest on, so give it only what both backends accept.
 
     Raises:
         UnknownNameError: ``backend`` is not one of ``BACKENDS``.
-        ImportError: the backend's optional dependency is not installed.
+        ImportError: the backend's optional dependency is not installed
+            (``BackendUnavailableError`` for ``gl``, saying what to install).
     """
+    if backend == "auto":
+        from astra_sim.render.auto import choose_backend
+
+        backend = choose_backend(scene, kwargs.pop("rig", None))
+    if backend == "gl":
+        from astra_sim.render.gl_backend import GLRenderer
+
+        return GLRenderer(scene, **kwargs)
     if backend == "embree":
         from astra_sim.render.embree import EmbreeRenderer
 

@@ -22,6 +22,7 @@ from astra_sim.render.rig_recipe import load_rig
 from astra_sim.scenes.model import Scene
 from astra_sim.sensors.imu import Imu, ImuConfig
 from astra_sim.sensors.wheel_encoder import WheelEncoder, WheelEncoderConfig
+from astra_sim.sim.deferred import active_queue
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,17 @@ class SimConfig:
         physics_hz: body ticks per second; a whole multiple of ``control_hz``.
         rig: camera rig name (``default``, ``astra3``, ``equirect``), a YAML recipe path
             (``envs/rigs/*.yaml``) or a ``Rig``.
-        renderer: rendering backend (``embree``; ``habitat`` with habitat-sim installed).
+        renderer: rendering backend: ``embree`` (CPU ray casting), ``gl`` (OpenGL on
+            headless EGL, several times faster on small scenes), ``auto`` (``gl`` below
+            ``render.auto.GL_MAX_TRIANGLES`` for pinhole rigs where EGL works, else
+            ``embree``), or ``habitat`` with habitat-sim installed.
         body: body backend (``kinematic`` or ``pybullet``).
         robot: the differential-drive base.
         imu: IMU noise model (``ImuConfig.noiseless()`` for perfect readings).
         wheel: wheel encoder model.
         rgb_noise_sigma: Gaussian RGB noise in 8-bit levels (0 = none).
         depth_noise: apply the Redwood-style depth noise model.
-        render_threads: threads for ray casting.
+        render_threads: threads for ray casting (or llvmpipe's rasterizer for ``gl``).
     """
 
     control_hz: float = 10.0
@@ -81,7 +85,8 @@ class Simulator:
         # The rig as calibrated (what the robot believes); ``rig`` is the cameras as they
         # are, which a domain randomization of the camera group moves away from it.
         self.calibrated_rig = self.rig
-        self.renderer = make_renderer(scene, cfg.renderer, threads=cfg.render_threads)
+        extra = {"rig": self.rig} if cfg.renderer == "auto" else {}
+        self.renderer = make_renderer(scene, cfg.renderer, threads=cfg.render_threads, **extra)
         self.body = make_body(scene, cfg.body, cfg.robot)
         self.dt = 1.0 / cfg.physics_hz
         self.wheel_samples = cfg.wheel.samples_per_period(cfg.ticks_per_step)
@@ -173,7 +178,14 @@ class Simulator:
 
     # ------------------------------------------------------------------ helpers
     def _observe(self, imu: np.ndarray, wheel: np.ndarray) -> dict[str, np.ndarray]:
-        frame = self.renderer.render(self.rig, self.state.pose)
+        queue = active_queue()
+        if queue is not None:  # a vector env renders all its envs' rigs in one batch
+            return queue.defer(self, imu, wheel)
+        return self.assemble(self.renderer.render(self.rig, self.state.pose), imu, wheel)
+
+    def assemble(self, frame: Any, imu: np.ndarray, wheel: np.ndarray) -> dict[str, np.ndarray]:
+        """The observation from a rendered ``frame`` and the period's IMU and wheel samples:
+        image noise drawn here, in step order, from this simulator's own generators."""
         rgb, depth = frame.rgb, frame.depth
         if not self.rgb_noise.noiseless:  # a randomization may set its own level
             rgb = self.rgb_noise.apply(rgb, self._rgb_rng)

@@ -4,34 +4,49 @@ from __future__ import annotations
 
 import json
 
+from astra_sim.bench.sim_bench import HEAVY, BenchConfig, run_benchmark
 from astra_sim.cli.main import main
+from astra_sim.render.gl_context import gl_unavailable_reason
+
+SMALL_RUN = [
+    *("--frames", "3", "--pybullet-frames", "1", "--sim-steps", "2", "--no-heavy"),
+    *("--env-steps", "5", "--vector-envs", "1", "2", "--crossover-levels", "0", "1"),
+]
 
 
 def test_bench_writes_the_documented_keys(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    code = main(
-        [
-            "bench",
-            "--out",
-            str(out),
-            "--kinds",
-            "home",
-            "--frames",
-            "3",
-            "--pybullet-frames",
-            "1",
-            "--sim-steps",
-            "2",
-        ]
-    )
-    assert code == 0
+    assert main(["bench", "--out", str(out), "--kinds", "home", *SMALL_RUN]) == 0
     report = json.loads(out.read_text())
-    for key in ("render_fps", "pybullet_fps", "speedup", "rays_per_s", "sim_steps_per_s"):
-        assert report[key]["home"] > 0, key
-    assert report["speedup"]["home"] == round(
-        report["scenes"]["home"]["render_fps"] / report["scenes"]["home"]["pybullet_fps"], 2
-    )
-    assert "render fps" in capsys.readouterr().out
+    backends = ["embree"] + (["gl"] if gl_unavailable_reason() is None else [])
+    for backend in backends:
+        for key in ("render_fps", "speedup", "sim_steps_per_s"):
+            assert report[key]["home"][backend] > 0, (key, backend)
+        assert report["speedup"]["home"][backend] == round(
+            report["scenes"]["home"]["backends"][backend]["render_fps"]
+            / report["scenes"]["home"]["pybullet_fps"],
+            2,
+        )
+    assert report["pybullet_fps"]["home"] > 0 and report["rays_per_s"]["home"] > 0
+    assert report["fastest"]["home"] in backends
+    per_core = report["env_steps_per_core"]
+    assert per_core["steps_per_s"][per_core["auto_picks"]] > 0
+    parts = per_core["breakdown_ms"]["embree"]
+    assert {"render", "body_200hz", "imu", "wheels", "measures", "other"} <= set(parts)
+    assert parts["render"] > 0 and parts["body_200hz"] > 0
+    assert set(report["vector"]["env_steps_per_s"]["batched"]) == {"1", "2"}
+    assert set(report["crossover"]["render_fps"]) == {"934", "3736"}
+    text = capsys.readouterr().out
+    assert "render fps" in text and "env steps/s on one core" in text
+
+
+def test_the_heavy_row_sits_beside_the_others():
+    cfg = BenchConfig(kinds=(), frames=2, pybullet_frames=1, sim_steps=1, heavy_edge=1.0,
+                      crossover_levels=(), env_steps=0, vector_envs=())  # fmt: skip
+    report = run_benchmark(cfg)
+    assert report["triangles"][HEAVY] > 934  # split from the 934-triangle home
+    assert report["render_fps"][HEAVY]["embree"] > 0 and report["pybullet_fps"][HEAVY] > 0
+    assert "sim_steps_per_s" not in report["scenes"][HEAVY]["backends"]["embree"]
 
 
 def test_bench_refuses_bad_numbers(capsys):

@@ -36,10 +36,10 @@ def test_default_backend_is_embree_and_follows_the_protocol():
 
 
 def test_unknown_backend_lists_the_valid_ones():
-    with pytest.raises(UnknownNameError, match="embree, habitat") as err:
+    with pytest.raises(UnknownNameError, match="auto, embree, gl, habitat") as err:
         make_renderer(_tiny_scene(), backend="optix")
     assert isinstance(err.value, ValueError)
-    assert set(BACKENDS) == {"embree", "habitat"}
+    assert set(BACKENDS) == {"embree", "gl", "auto", "habitat"}
 
 
 @pytest.mark.skipif(importlib.util.find_spec("habitat_sim") is not None, reason="habitat here")
