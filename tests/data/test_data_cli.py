@@ -44,5 +44,7 @@ def test_collect_writes_a_dataset_and_refuses_bad_input(recipe, tmp_path, capsys
     assert main(["collect", "--recipe", recipe, "env.episodez=3"]) == 2
     assert "unknown key(s) env.episodez; valid keys are: env.task" in capsys.readouterr().err
     assert main(["collect", "--recipe", recipe, "agent.name=teacher"]) == 2
-    valid = "valid agents are: astra, expert, package.module:Class, planner, planner_fallback, random"
+    valid = (
+        "valid agents are: astra, expert, package.module:Class, planner, planner_fallback, random"
+    )
     assert f"unknown agent 'teacher'; {valid}" in capsys.readouterr().err
