@@ -132,6 +132,19 @@ class Tally:
         entry["examples"] += 1
         entry[outcome] += 1
 
+    @classmethod
+    def assert_both_outcomes(cls, target: str, *others: str) -> None:
+        """The fuzz test of ``target`` (run earlier in the session) hit both an accepted and a
+        refused case: a strategy that only ever breaks, or never does, tests one path only.
+        Prints the tallies of ``target`` and ``others`` (``pytest -s``) for the docs."""
+        import pytest
+
+        counts = cls.counts.get(target)
+        if counts is None:
+            pytest.skip(f"run with the {target} fuzz test")
+        print(target, counts, *(f"{o} {cls.counts.get(o)}" for o in others))
+        assert counts["accepted"] > 0 and counts["refused"] > 0, counts
+
 
 def expect_named(
     target: str,
