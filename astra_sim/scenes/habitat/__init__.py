@@ -2,7 +2,8 @@
 
 ``load_habitat_scene`` reads a ``*.scene_dataset_config.json`` (stages, objects, scene
 instances), a folder or a bare mesh, with HM3D semantics (``.semantic.glb`` +
-``.semantic.txt``) or MP3D ``.house`` regions, into a ``Scene`` in our z-up frame;
+``.semantic.txt``), MP3D ``.house`` regions or Replica semantics (``mesh_semantic.ply`` +
+``info_semantic.json``), into a ``Scene`` in our z-up frame;
 ``export_habitat`` writes a ``Scene`` as a y-up habitat scene dataset. The frame change
 lives in ``frames`` alone.
 """

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from astra_sim.core.errors import SceneFormatError
-from astra_sim.scenes.habitat import frames, meshes
+from astra_sim.scenes.habitat import frames, meshes, replica
 from astra_sim.scenes.habitat.dataset import HabitatDataset, SceneSpec
 from astra_sim.scenes.habitat.gltf import Gltf
 from astra_sim.scenes.habitat.regions import rooms_from_regions
@@ -68,7 +68,8 @@ def load_habitat_scene(
             error (the usual sign of a table from another scan); False keeps those objects
             without triangles.
         up: ``"y"`` or ``"z"`` to override the stage's up axis; by default habitat-sim's
-            rule (the config's ``up``/``front``; a bare ``.glb`` is z-up, as Matterport's).
+            rule (the config's ``up``/``front``; a bare ``.glb`` is z-up, as Matterport's),
+            and a bare Replica mesh is z-up, as Replica is (``replica``).
 
     Raises:
         SceneFormatError: naming the file and the problem (missing stage file, malformed
@@ -84,6 +85,7 @@ def load_habitat_scene(
         spec = next(iter(dataset.scenes.values()))
     else:
         spec = dataset.resolve(scene)
+    spec = replica.with_replica(spec)
     if up is not None:
         axes = {"y": (frames.HABITAT_UP, frames.HABITAT_FRONT),
                 "z": (frames.GLB_DEFAULT_UP, frames.GLB_DEFAULT_FRONT)}  # fmt: skip
@@ -199,6 +201,11 @@ def _stage_semantics(
         from astra_sim.scenes.habitat.house import house_semantics
 
         return house_semantics(spec, render_tris)
+    if spec.descriptor.name == replica.INFO_NAME:
+        rows, sem_tris, sem_ids = replica.replica_semantics(spec, strict)
+        if sem_tris is None:
+            return rows, np.full(n, replica.UNKNOWN, dtype=np.int64), {}
+        return rows, _transfer(render_tris, sem_tris, sem_ids), {}
     rows = read_semantic_txt(spec.descriptor)
     if spec.semantic is None:
         return rows, np.zeros(n, dtype=np.int64), {}
