@@ -15,7 +15,7 @@ from typing import Any
 
 from astra_sim.render.cameras import PinholeCamera
 
-GL_MAX_TRIANGLES = 6_000
+GL_MAX_TRIANGLES = 9_000
 """Scenes with fewer triangles render faster with ``gl`` than with ``embree`` (on llvmpipe)."""
 
 

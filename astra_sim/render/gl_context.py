@@ -64,7 +64,7 @@ class GLContext:
         self.moderngl = moderngl
         self.renderer_name = str(self.ctx.info.get("GL_RENDERER", "unknown"))
         self._programs: dict[tuple[bool, bool], Any] = {}
-        self._targets: dict[tuple[int, int], Any] = {}
+        self._targets: dict[tuple[int, int, bool], Any] = {}
         self._indirect: Any = None
         self.views = self.ctx.buffer(reserve=MAX_VIEWS * VIEW_BYTES)
 
@@ -85,22 +85,23 @@ class GLContext:
         key = (bool(bilinear), bool(cube_face))
         if key not in self._programs:
             self._programs[key] = self.ctx.program(
-                vertex_shader=gl_shaders.VERTEX,
+                vertex_shader=gl_shaders.vertex_source(key[1]),
                 fragment_shader=gl_shaders.fragment_source(*key),
             )
         return self._programs[key]
 
-    def target(self, width: int, height: int) -> Any:
-        """A framebuffer of (colour RGBA8, geometry RGBA32F, instance R32I, depth) textures.
+    def target(self, width: int, height: int, cube_face: bool = False) -> Any:
+        """A framebuffer of (colour RGBA8, geometry, instance R32I, depth) textures, the
+        geometry R32F (z-depth) for pinhole views and RGBA32F (a plane) for cube faces.
 
         Kept by size, so a rig rendered every step allocates nothing after the first frame.
         """
-        key = (int(width), int(height))
+        key = (int(width), int(height), bool(cube_face))
         if key not in self._targets:
-            ctx, size = self.ctx, key
+            ctx, size = self.ctx, key[:2]
             attachments = [
                 ctx.texture(size, 4, dtype="f1"),
-                ctx.texture(size, 4, dtype="f4"),
+                ctx.texture(size, 4 if cube_face else 1, dtype="f4"),
                 ctx.texture(size, 1, dtype="i4"),
             ]
             fbo = ctx.framebuffer(attachments, ctx.depth_texture(size))

@@ -1,11 +1,11 @@
 """A scene's triangles and surface tables in GL buffers, ready to draw in clusters.
 
 The per-face tables (texture layout, light factor) are the Embree shader's own
-(``SurfaceShader``), so both backends colour a surface point from the same numbers. They
-are textures indexed by the face number each vertex carries (each triangle has its own
-three vertices), so the draw order is free: triangles are stored in two sets, those that
-may be drawn one-sided (back faces culled: ``render.winding``) and those seen from both
-sides, each in Morton order and cut into clusters (``render.gl_clusters``).
+(``SurfaceShader``), so both backends colour a surface point from the same numbers. Each
+triangle has its own three vertices, which carry its row of them (and its face number, for
+the plane table of cube-map faces), so the draw order is free: triangles are stored in two
+sets, those that may be drawn one-sided (back faces culled: ``render.winding``) and those
+seen from both sides, each in Morton order and cut into clusters (``render.gl_clusters``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from astra_sim.render.gl_clusters import ClusterSet, morton_key
-from astra_sim.render.gl_shaders import ATTRIBUTES, TEXEL_SHIFT, VIEW_ATTRIBUTES
+from astra_sim.render.gl_clusters import Clusters, morton_key
+from astra_sim.render.gl_shaders import (
+    ATTRIBUTES,
+    SURFACE_ATTRIBUTE,
+    TEXEL_SHIFT,
+    VIEW_ATTRIBUTES,
+)
 from astra_sim.render.shading import Shading, SurfaceShader
 from astra_sim.render.winding import BOTH, visible_sides
 from astra_sim.scenes.model import Scene
 
-TABLES = ("u_texels", "u_faces", "u_planes")
+TABLES = ("u_texels", "u_planes")
 """The fragment shader's samplers, in texture-unit order."""
 
 VERTEX_DTYPE = np.dtype([("pos", "<f4", 3), ("uv", "<f4", 2), ("face", "<i4")])
@@ -62,7 +67,7 @@ class GLSceneBuffers:
         images: list[np.ndarray] | None = None,
     ) -> None:
         self._gl = gl
-        self.sets: list[ClusterSet] = []
+        self.clusters = Clusters([])
         self.textures: list[Any] = []
         self._vaos: dict[int, Any] = {}
         faces = np.asarray(scene.faces, dtype=np.int64)
@@ -85,20 +90,24 @@ class GLSceneBuffers:
         verts["pos"] = tri[drawn]
         verts["uv"] = np.asarray(scene.uv, dtype=np.float32)[faces[drawn]]
         verts["face"] = drawn[:, None]
-        first = 0
+        first, sets = 0, []
         for part, cull in zip(parts, (True, False), strict=True):
             if len(part):
-                self.sets.append(ClusterSet(tri[drawn[first : first + len(part)]], first, cull))
+                sets.append((tri[drawn[first : first + len(part)]], first, cull))
             first += len(part)
+        self.clusters = Clusters(sets)
         self.vbo = gl.ctx.buffer(verts.tobytes())
+        self._drawn = drawn
         self._surface = (vertices, scene.faces, scene.uv, scene.face_material, scene.face_instance)
         planes_tex = _table_texture(gl, planes.astype(np.float32), "f4", "triangles")
         own = [m.image for m in scene.materials] if images is None else images
-        self.textures = [*self._colour_tables(own, shading), planes_tex]
+        texels, rows = self._colour_tables(own, shading)
+        self.surface = gl.ctx.buffer(rows)
+        self.textures = [texels, planes_tex]
 
-    def _colour_tables(self, images: list[np.ndarray], shading: Shading) -> list[Any]:
-        """The texel and per-face (instance, texture layout, light) textures for ``images``
-        lit by ``shading``, from the Embree shader's own tables."""
+    def _colour_tables(self, images: list[np.ndarray], shading: Shading) -> tuple[Any, bytes]:
+        """The texel texture and the per-vertex surface rows (instance, texture layout,
+        light) for ``images`` lit by ``shading``, from the Embree shader's own tables."""
         vertices, faces, uv, face_material, face_instance = self._surface
         shader = SurfaceShader(vertices, faces, uv, face_material, list(images), shading)
         w, h, base = shader.tex_layout
@@ -106,24 +115,22 @@ class GLSceneBuffers:
             raise ValueError("material images must be under 65536 pixels a side")
         light = np.ascontiguousarray(shader.uv_frames[8], dtype=np.float32).view(np.int32)
         face_table = np.stack([face_instance, w | (h << 16), base, light], axis=1)
+        rows = np.repeat(face_table.astype(np.int32)[self._drawn], 3, axis=0)
         texels = shader.texels.view(np.uint8).reshape(-1, 4)
-        return [
-            _table_texture(self._gl, texels, "u1", "textures"),
-            _table_texture(self._gl, face_table.astype(np.int32), "i4", "triangles"),
-        ]
+        return _table_texture(self._gl, texels, "u1", "textures"), rows.tobytes()
 
     def set_appearance(self, images: list[np.ndarray], shading: Shading) -> None:
         """New material images and lighting, same geometry: only the colour tables change."""
         if self.empty:
             return
-        fresh = self._colour_tables(images, shading)
-        for old in self.textures[:2]:
-            old.release()
-        self.textures[:2] = fresh
+        texels, rows = self._colour_tables(images, shading)
+        self.textures[0].release()
+        self.textures[0] = texels
+        self.surface.write(rows)
 
     @property
     def empty(self) -> bool:
-        return not self.sets
+        return len(self.clusters) == 0
 
     def vao(self, program: Any) -> Any:
         """This scene's vertex array for ``program``; attributes the program's variant does
@@ -139,13 +146,14 @@ class GLSceneBuffers:
                     fmt.append(f"{size}x")
             content = [
                 (self.vbo, " ".join(fmt), *names),
+                (self.surface, "4i", SURFACE_ATTRIBUTE),
                 (self._gl.views, "4f 4f 4f 4f/i", *VIEW_ATTRIBUTES),
             ]
             self._vaos[key] = self._gl.ctx.vertex_array(program, content)
         return self._vaos[key]
 
     def bind(self, program: Any) -> None:
-        """Bind this scene's texel, face and plane tables to units 0, 1, 2 for ``program``."""
+        """Bind this scene's texel and plane tables to units 0 and 1 for ``program``."""
         for unit, (name, tex) in enumerate(zip(TABLES, self.textures, strict=True)):
             tex.use(unit)
             if program.get(name, None) is not None:
@@ -154,7 +162,7 @@ class GLSceneBuffers:
     def release(self) -> None:
         if self.empty:
             return
-        for obj in (*self._vaos.values(), self.vbo, *self.textures):
+        for obj in (*self._vaos.values(), self.vbo, self.surface, *self.textures):
             obj.release()
         self._vaos.clear()
-        self.sets = []
+        self.clusters = Clusters([])
