@@ -19,19 +19,13 @@ from typing import Any
 import numpy as np
 from embreex import mesh_construction, rtcore_scene
 
-from astra_sim.render.protocol import ClosableRenderer, Frame
+from astra_sim.render.protocol import ClosableRenderer, Frame, check_flag
 from astra_sim.render.rig import Rig
 from astra_sim.render.shading import Shading, SurfaceShader
 from astra_sim.scenes.model import Scene
 
 MIN_RAYS_PER_THREAD = 4096
 """Below this, splitting a batch over threads costs more than it saves."""
-
-
-def _check_flag(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 class EmbreeRenderer(ClosableRenderer):
@@ -58,7 +52,7 @@ class EmbreeRenderer(ClosableRenderer):
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
         self.threads = int(threads)
-        self.robust = _check_flag(robust, "robust")
+        self.robust = check_flag(robust, "robust")
         self.shading = shading if shading is not None else Shading()
         if not isinstance(self.shading, Shading):
             raise ValueError(f"shading must be a Shading, got {type(self.shading).__name__}")
@@ -182,9 +176,9 @@ class EmbreeRenderer(ClosableRenderer):
         self._check_open()
         if not isinstance(rig, Rig):
             raise ValueError(f"rig must be a Rig, got {type(rig).__name__}")
-        want_rgb = _check_flag(rgb, "rgb")
-        want_depth = _check_flag(depth, "depth")
-        want_sem = _check_flag(semantic, "semantic")
+        want_rgb = check_flag(rgb, "rgb")
+        want_depth = check_flag(depth, "depth")
+        want_sem = check_flag(semantic, "semantic")
         if not (want_rgb or want_depth or want_sem):
             return Frame()
         origins, dirs = rig.rays(pose)

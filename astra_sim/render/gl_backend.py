@@ -39,19 +39,13 @@ from astra_sim.render.cubemap import plane_depth
 from astra_sim.render.gl_context import MAX_VIEWS, gl_unavailable_reason, shared_context
 from astra_sim.render.gl_scene import GLSceneBuffers
 from astra_sim.render.gl_views import FAR, NEAR, RigViews, ViewKey, place, projection, rig_views
-from astra_sim.render.protocol import ClosableRenderer, Frame
+from astra_sim.render.protocol import ClosableRenderer, Frame, check_flag
 from astra_sim.render.rig import Rig
 from astra_sim.render.shading import Shading
 from astra_sim.scenes.model import Scene
 
 __all__ = ["FAR", "NEAR", "GLRenderer", "render_jobs"]
 _GL_CLIP_DISTANCE0 = 0x3000
-
-
-def _check_flag(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 class GLRenderer(ClosableRenderer):
@@ -96,8 +90,8 @@ class GLRenderer(ClosableRenderer):
         if bad_size or (cube_size is not None and cube_size < 1):
             raise ValueError(f"cube_size must be a positive integer or None, got {cube_size!r}")
         self.cube_size = cube_size
-        self.cull = _check_flag(cull, "cull")
-        self._one_sided = _check_flag(cull_back_faces, "cull_back_faces")
+        self.cull = check_flag(cull, "cull")
+        self._one_sided = check_flag(cull_back_faces, "cull_back_faces")
         reason = gl_unavailable_reason()
         if reason is not None:
             raise BackendUnavailableError(reason)
@@ -193,7 +187,7 @@ def render_jobs(
 ) -> list[Frame]:
     """Render (renderer, rig, pose) jobs of this process's GL renderers, one ``Frame`` per
     job in order: one framebuffer pass per view size, one draw call per scene in it."""
-    want = (_check_flag(rgb, "rgb"), _check_flag(depth, "depth"), _check_flag(semantic, "semantic"))
+    want = (check_flag(rgb, "rgb"), check_flag(depth, "depth"), check_flag(semantic, "semantic"))
     for renderer, rig, _ in jobs:
         if not isinstance(renderer, GLRenderer):
             raise ValueError(f"render_jobs takes GLRenderers, got {type(renderer).__name__}")

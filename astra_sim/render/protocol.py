@@ -68,6 +68,14 @@ class Renderer(Protocol):
         ...
 
 
+def check_flag(value: Any, name: str) -> bool:
+    """A render switch (``rgb``, ``depth``, ...) as a bool; a ValueError for anything but a
+    bool, so that a stray string or array does not silently count as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 class ClosableRenderer:
     """The lifecycle the CPU backends share: a context manager whose exit calls ``close()``,
     after which any use raises, rather than rendering from freed buffers."""
