@@ -146,14 +146,9 @@ def rollout(env_id: str, rig: str) -> dict[str, Any]:
 
 def rig_file(directory: Path) -> str:
     """The golden rollouts' rig: four 16 x 16 pinhole cameras at 90-degree steps."""
-    path = directory / "golden_rig.yaml"
-    cams = [
-        f"  - {{name: c{i}, model: pinhole, width: 16, height: 16, hfov_deg: 90, "
-        f"xyz: [0, 0, 0.5], yaw_deg: {90 * i}}}"
-        for i in range(4)
-    ]
-    path.write_text("cameras:\n" + "\n".join(cams) + "\n")
-    return str(path)
+    from conftest import write_panorama_rig
+
+    return write_panorama_rig(directory / "golden_rig.yaml", 16)
 
 
 def all_rollouts(directory: Path) -> dict[str, Any]:
@@ -199,7 +194,8 @@ def write(data: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    here = Path(__file__).resolve()
+    sys.path[:0] = [str(here.parents[2]), str(here.parents[1])]  # the package; conftest
     with tempfile.TemporaryDirectory() as tmp:
         write(all_rollouts(Path(tmp)))
     print(f"wrote {FIXTURE}")

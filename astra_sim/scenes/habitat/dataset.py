@@ -90,7 +90,8 @@ class SceneSpec:
     user_defined: dict[str, Any] = field(default_factory=dict)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
+    """A habitat config's JSON object, or a SceneFormatError naming the file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -183,7 +184,7 @@ class HabitatDataset:
 
     # ------------------------------------------------------------------ parsing
     def _load_config(self, path: Path) -> None:
-        doc = _read_json(path)
+        doc = read_json(path)
         stages = doc.get("stages", {}) or {}
         if "default_attributes" in stages:
             self._stage_defaults = dict(stages["default_attributes"])
@@ -207,7 +208,7 @@ class HabitatDataset:
     def _collect(self, node: dict[str, Any], suffix: str, into: dict, config: Path) -> None:
         paths = node.get("paths", {}) or {}
         for file in self._files(paths, ".json", suffix):
-            into[str(file)] = (_read_json(file), file.parent)
+            into[str(file)] = (read_json(file), file.parent)
         for ext in paths:
             if ext != ".json":
                 for mesh in self._files(paths, ext, ext):
@@ -220,11 +221,11 @@ class HabitatDataset:
             attrs, where = {}, config.parent
             if "original_file" in entry:
                 original = self.root / entry["original_file"]
-                attrs, where = _read_json(original), original.parent
+                attrs, where = read_json(original), original.parent
             into[handle] = ({**attrs, **entry.get("attributes", {})}, where)
 
     def _scene_instance(self, file: Path) -> None:
-        doc = _read_json(file)
+        doc = read_json(file)
         stage_name = (doc.get("stage_instance") or {}).get("template_name")
         if not stage_name:
             raise SceneFormatError(f"{file}: stage_instance.template_name is missing")

@@ -21,7 +21,6 @@ one, so such a scene has no rooms.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import numpy as np
 
 from astra_sim.core.errors import SceneFormatError
 from astra_sim.scenes.habitat import frames, meshes
-from astra_sim.scenes.habitat.dataset import SceneSpec
+from astra_sim.scenes.habitat.dataset import SceneSpec, read_json
 from astra_sim.scenes.habitat.semantics import SemanticRow
 
 INFO_NAME = "info_semantic.json"
@@ -81,13 +80,8 @@ def read_info_semantic(path: Path) -> list[SemanticRow]:
         SceneFormatError: naming the file: not JSON, no ``objects`` list, an object without
             an integer id, or an id used twice.
     """
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SceneFormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise SceneFormatError(f"{path}: not valid JSON ({e})") from e
-    if not isinstance(doc, dict) or not isinstance(doc.get("objects"), list):
+    doc = read_json(path)
+    if not isinstance(doc.get("objects"), list):
         raise SceneFormatError(
             f'{path}: no "objects" list; Replica\'s info_semantic.json names every object id '
             "of mesh_semantic.ply there (ReplicaCAD's, which holds only classes, has no "
