@@ -9,6 +9,7 @@ at reset; each rule here answers one of those.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import numbers
 from typing import Any
@@ -65,7 +66,7 @@ def reward(value: Any) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise ValueError(f"reward must be a dict of NavReward arguments, got {value!r}")
-    valid = ("success_bonus", "collision_penalty", "slack")
+    valid = tuple(inspect.signature(NavReward).parameters)  # the keys it takes, in order
     unknown = sorted(set(value) - set(valid))
     if unknown:
         raise ValueError(f"reward has unknown key(s) {unknown}; valid keys are: {valid}")
