@@ -248,8 +248,9 @@ class NavGrid:
             ValueError: If no goal is navigable.
         """
         goals, ok = self._navigable_goals(goals_xy)
-        field, _, source, _ = self._search(self.world_to_cell(goals[ok]))
-        nodes = self._node[tuple(self.world_to_cell(goals[ok]).T)]
+        cells = self.world_to_cell(goals[ok])
+        field, _, source, _ = self._search(cells)
+        nodes = self._node[tuple(cells.T)]
         goal_of_node = np.full(len(self._cells), -1, dtype=np.int32)
         goal_of_node[nodes[::-1]] = np.flatnonzero(ok)[::-1].astype(np.int32)  # first wins
         nearest = np.full(self.shape, -1, dtype=np.int32)
