@@ -82,7 +82,11 @@ class GLSceneBuffers:
         norm = np.linalg.norm(normal, axis=1, keepdims=True)
         normal = np.divide(normal, norm, out=np.zeros_like(normal), where=norm > 0)
         planes = np.c_[normal, np.einsum("fi,fi->f", normal, tri[:, 0])]
-        sides = visible_sides(vertices, scene.faces) if one_sided else np.full(len(faces), BOTH)
+        sides = (
+            visible_sides(vertices, scene.faces, scene.face_instance)
+            if one_sided
+            else np.full(len(faces), BOTH)
+        )
         key = morton_key(tri.mean(axis=1))
         parts = [np.flatnonzero(sides != BOTH), np.flatnonzero(sides == BOTH)]
         drawn = np.concatenate([p[np.argsort(key[p], kind="stable")] for p in parts])

@@ -15,8 +15,12 @@ outward (positive signed volume), where that opening stands on the scene's floor
 inside a flat, filled rectangle of another piece in its plane (cartons on a shelf board:
 two fifths of the warehouse's triangles, otherwise drawn two-sided). Everything else is
 ``BOTH`` and is drawn from both sides, exactly as without culling. Connectivity is taken
-after welding vertices that share a position, since the scene model gives each quad its
-own corners.
+after welding corners of one object (``groups``: the scene's instances) that share a
+position, since the scene model gives each quad its own corners. Welding only within an
+object keeps boxes of different objects that touch face to face (the uprights of
+neighbouring rack bays: a sixth of the warehouse's triangles) apart; welded together, the
+edges of their shared face belong to four faces and spoil both. Splitting pieces by object
+can only spoil a piece, never close one, so it never culls a face that could be seen.
 
 The one case this cannot tell apart is a camera inside a closed, outward-wound shell (a
 room modelled as one watertight box with normals out); ``GLRenderer(cull_back_faces=False)``
@@ -60,18 +64,29 @@ def _covered(p: int, piece: np.ndarray, corners: np.ndarray, at_bottom: np.ndarr
     return False
 
 
-def visible_sides(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+def visible_sides(
+    vertices: np.ndarray, faces: np.ndarray, groups: np.ndarray | None = None
+) -> np.ndarray:
     """(F,) int8: ``FRONT`` for triangles whose back cannot be seen, else ``BOTH``.
 
     The front is the side the right-hand normal ``(p1 - p0) x (p2 - p0)`` points to.
+    ``groups`` (F,) names each face's object (the scene's ``face_instance``): corners are
+    welded only within one; None welds across the whole mesh.
     """
     faces = np.asarray(faces, dtype=np.int64)
     out = np.full(len(faces), BOTH, dtype=np.int8)
     if len(faces) == 0:
         return out
     pos = np.asarray(vertices, dtype=np.float64)
-    _, weld = np.unique(np.round(pos / WELD).astype(np.int64), axis=0, return_inverse=True)
-    f = weld.reshape(-1)[faces]  # (F, 3) welded corners
+    group = np.zeros(len(faces), np.int64) if groups is None else np.asarray(groups, np.int64)
+    if group.shape != (len(faces),):
+        raise ValueError(f"groups must hold one entry per face ({len(faces)}), got {group.shape}")
+    keys = np.concatenate(
+        [np.repeat(group, 3)[:, None], np.round(pos[faces.reshape(-1)] / WELD).astype(np.int64)],
+        axis=1,
+    )
+    _, weld = np.unique(keys, axis=0, return_inverse=True)
+    f = weld.reshape(-1, 3)  # (F, 3) welded corners
     n_faces = len(f)
     directed = np.stack([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]], axis=1).reshape(-1, 2)
     owner = np.repeat(np.arange(n_faces), 3)

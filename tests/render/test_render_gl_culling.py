@@ -109,3 +109,33 @@ def test_boxes_touching_along_an_edge_are_judged_one_by_one():
             assert np.array_equal(a.semantic, b.semantic) and np.array_equal(a.depth, b.depth)
         one.close()
         two.close()
+
+
+def test_boxes_of_two_objects_touching_face_to_face_are_one_sided_and_render_the_same():
+    floor = (1, [((-5, -5, 0), (10, 0, 0), (0, 10, 0))])
+    # Neighbouring rack bays' uprights: the face at x = 1 is both boxes', so each edge of
+    # it belongs to four faces.
+    apart = _scene([floor, (2, _open_box(0, 0, 0, 1, 1, 2)), (3, _open_box(1, 0, 0, 1, 1, 2))])
+    sides = visible_sides(apart.vertices, apart.faces, apart.face_instance)
+    assert (sides[apart.face_instance >= 2] == FRONT).all()
+    # Welded across objects (no groups) the shared face's edges spoil both boxes.
+    assert (visible_sides(apart.vertices, apart.faces)[apart.face_instance >= 2] == BOTH).all()
+    # One object: its two boxes are welded together, and judged (conservatively) two-sided.
+    one_object = _scene([floor, (2, _open_box(0, 0, 0, 1, 1, 2) + _open_box(1, 0, 0, 1, 1, 2))])
+    sides = visible_sides(one_object.vertices, one_object.faces, one_object.face_instance)
+    assert (sides[one_object.face_instance == 2] == BOTH).all()
+    with pytest.raises(ValueError, match="groups"):
+        visible_sides(apart.vertices, apart.faces, apart.face_instance[:-1])
+    if gl_unavailable_reason() is None:
+        from astra_sim.render.cameras import PinholeCamera
+        from astra_sim.render.gl_backend import GLRenderer
+        from astra_sim.render.rig import CameraMount
+
+        one, two = GLRenderer(apart), GLRenderer(apart, cull_back_faces=False)
+        rig = Rig((CameraMount(PinholeCamera(64, 64, 90.0), xyz=(0, 0, 0.5)),))
+        for pose in [(-2.0, 0.5, 0.0), (1.0, -2.0, 1.57), (3.5, 2.5, -2.36), (1.0, 3.0, -1.57)]:
+            a, b = one.render(rig, pose), two.render(rig, pose)
+            assert (a.semantic >= 2).any()
+            assert np.array_equal(a.semantic, b.semantic) and np.array_equal(a.depth, b.depth)
+        one.close()
+        two.close()
