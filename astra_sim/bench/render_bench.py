@@ -3,7 +3,11 @@
 Each backend renders the same seeded poses of the same scene, and pybullet's software
 renderer (what a pip-only robotics user has without a GPU) renders the same pinhole views
 in the same run, so each backend's speedup over it survives a noisy machine better than
-the raw numbers do.
+the raw numbers do. They take turns (``interleaved``): a round is one pass of every
+backend and of pybullet, and a speedup is the median over rounds of the ratio within a
+round. On a shared 2-core virtual machine one 60-frame pass of the same renderer varied
+by up to a fifth between passes a second apart, so a single pass per renderer, measured
+tens of seconds apart, could move a ratio by more than the change being measured.
 """
 
 from __future__ import annotations
@@ -50,47 +54,85 @@ def mount_view(mount: Any, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return eye, forward
 
 
-def backend_fps(
-    scene: Any, backend: str, rig: Any, views: np.ndarray, threads: int
-) -> dict[str, float]:
-    """Build time, rig frames/s and (Embree) rays/s of one backend on ``views``."""
+def interleaved(
+    scene: Any,
+    backends: list[str],
+    rig: Any,
+    views: np.ndarray,
+    pybullet_views: np.ndarray | None,
+    threads: int,
+    rounds: int,
+) -> dict[str, Any]:
+    """Rig frames/s of every backend and of pybullet (on ``pybullet_views``; None skips
+    it) over ``rounds`` rounds of one pass each, taking turns.
+
+    Returns ``{"backends": {name: {"build_s", "render_fps", "render_fps_rounds",
+    ["rays_per_s"], ["speedup", "speedup_rounds"]}}, ["pybullet_fps",
+    "pybullet_fps_rounds"]}``: medians over rounds, and each round's figure.
+    """
+    from astra_sim.bench.pybullet_camera import PybulletCameraScene
+    from astra_sim.render.cameras import PinholeCamera
     from astra_sim.render.protocol import make_renderer
 
-    t0 = time.perf_counter()
-    renderer = make_renderer(scene, backend, threads=threads)
-    renderer.render(rig, views[0])  # warm caches (and upload, for gl)
-    out = {"build_s": time.perf_counter() - t0}
+    renderers, out = {}, {"backends": {}}
+    pb = None
+    if pybullet_views is not None and not all(
+        isinstance(m.camera, PinholeCamera) for m in rig.mounts
+    ):
+        pybullet_views = None  # TinyRenderer has pinhole cameras only
     try:
-        out["render_fps"] = len(views) / timed(lambda p: renderer.render(rig, p), views)
-        if hasattr(renderer, "cast"):
-            rays = [rig.rays(p) for p in views]
-            n_rays = sum(len(o) for o, _ in rays)
-            out["rays_per_s"] = n_rays / timed(lambda od: renderer.cast(*od), rays)
+        for backend in backends:
+            t0 = time.perf_counter()
+            renderers[backend] = make_renderer(scene, backend, threads=threads)
+            renderers[backend].render(rig, views[0])  # warm caches (and upload, for gl)
+            out["backends"][backend] = {"build_s": time.perf_counter() - t0}
+        if pybullet_views is not None:
+            pb = PybulletCameraScene(scene)
+
+            def pb_frame(pose: np.ndarray) -> None:
+                for mount in rig.mounts:
+                    eye, fwd = mount_view(mount, pose)
+                    cam = mount.camera
+                    pb.render(eye, fwd, cam.width, cam.height, cam.vfov_deg)
+
+            pb_frame(pybullet_views[0])
+        per_round: dict[str, list[float]] = {name: [] for name in [*backends, "pybullet"]}
+        for _ in range(rounds):
+            for backend, r in renderers.items():
+                per_round[backend].append(
+                    len(views) / timed(lambda p, r=r: r.render(rig, p), views)
+                )
+            if pb is not None:
+                per_round["pybullet"].append(len(pybullet_views) / timed(pb_frame, pybullet_views))
+        for backend, r in renderers.items():
+            row = out["backends"][backend]
+            row["render_fps"] = float(np.median(per_round[backend]))
+            row["render_fps_rounds"] = [round(x, 1) for x in per_round[backend]]
+            if hasattr(r, "cast"):
+                rays = [rig.rays(p) for p in views]
+                n_rays = sum(len(o) for o, _ in rays)
+                row["rays_per_s"] = n_rays / timed(lambda od, r=r: r.cast(*od), rays)
+            if pb is not None:
+                ratios = np.array(per_round[backend]) / np.array(per_round["pybullet"])
+                row["speedup"] = float(np.median(ratios))
+                row["speedup_rounds"] = [round(float(x), 2) for x in ratios]
+        if pb is not None:
+            out["pybullet_fps"] = float(np.median(per_round["pybullet"]))
+            out["pybullet_fps_rounds"] = [round(x, 2) for x in per_round["pybullet"]]
     finally:
-        renderer.close()
+        for r in renderers.values():
+            r.close()
+        if pb is not None:
+            pb.close()
     return out
 
 
-def pybullet_fps(scene: Any, rig: Any, views: np.ndarray) -> float | None:
-    """Rig frames/s of pybullet's TinyRenderer on the same views (None for non-pinhole rigs)."""
-    from astra_sim.bench.pybullet_camera import PybulletCameraScene
-    from astra_sim.render.cameras import PinholeCamera
-
-    if not all(isinstance(m.camera, PinholeCamera) for m in rig.mounts):
-        return None
-    pb = PybulletCameraScene(scene)
-    try:
-
-        def frame(pose: np.ndarray) -> None:
-            for mount in rig.mounts:
-                eye, fwd = mount_view(mount, pose)
-                cam = mount.camera
-                pb.render(eye, fwd, cam.width, cam.height, cam.vfov_deg)
-
-        frame(views[0])
-        return len(views) / timed(frame, views[1:]) if len(views) > 1 else 1 / timed(frame, views)
-    finally:
-        pb.close()
+def backend_fps(
+    scene: Any, backend: str, rig: Any, views: np.ndarray, threads: int
+) -> dict[str, float]:
+    """Build time and rig frames/s (one pass) of one backend on ``views``."""
+    row = interleaved(scene, [backend], rig, views, None, threads, rounds=1)
+    return row["backends"][backend]
 
 
 def sim_steps_per_s(

@@ -44,6 +44,8 @@ class BenchConfig:
         seed: scene and pose seed.
         frames: rig frames rendered per scene and backend.
         pybullet_frames: rig frames rendered per scene by pybullet's TinyRenderer.
+        rounds: passes of every backend and pybullet, taking turns; figures are medians
+            over rounds, speedups medians of the ratios within a round.
         sim_steps: simulator steps per scene and backend.
         rig: camera rig name.
         threads: ray-casting / rasterizer threads.
@@ -62,6 +64,7 @@ class BenchConfig:
     seed: int = 0
     frames: int = 60
     pybullet_frames: int = 15
+    rounds: int = 5
     sim_steps: int = 40
     rig: str = "default"
     threads: int = 2
@@ -96,15 +99,9 @@ def bench_scene(
 
     rig = Rig.from_name(cfg.rig)
     views = rb.poses(pose_scene, max(cfg.frames, cfg.pybullet_frames), cfg.seed)
-    out: dict[str, Any] = {"triangles": len(scene.faces), "backends": {}}
-    for backend in backends:
-        out["backends"][backend] = rb.backend_fps(scene, backend, rig, views[: cfg.frames],
-                                                  cfg.threads)  # fmt: skip
-    pb = rb.pybullet_fps(scene, rig, views[: cfg.pybullet_frames + 1])
-    if pb is not None:
-        out["pybullet_fps"] = pb
-        for r in out["backends"].values():
-            r["speedup"] = r["render_fps"] / pb
+    out: dict[str, Any] = {"triangles": len(scene.faces)}
+    out.update(rb.interleaved(scene, backends, rig, views[: cfg.frames],
+                              views[: cfg.pybullet_frames], cfg.threads, cfg.rounds))  # fmt: skip
     if key != HEAVY:
         for backend in backends:
             out["backends"][backend]["sim_steps_per_s"] = rb.sim_steps_per_s(
@@ -225,18 +222,23 @@ def _by_backend(scenes: dict[str, Any], key: str, digits: int) -> dict[str, dict
     }
 
 
+def _spread(values: list[float] | None) -> str:
+    """The lowest and highest of a figure's rounds, as "lo-hi"."""
+    return f"{min(values):.1f}-{max(values):.1f}" if values else ""
+
+
 def format_report(report: dict[str, Any]) -> str:
     """The report as text tables: per scene and backend, the env step, the vector env."""
     lines = [
         f"{'scene':<11} {'triangles':>9} {'backend':<7} {'render fps':>10} {'pybullet fps':>12} "
-        f"{'speedup':>8} {'sim steps/s':>11}"
+        f"{'speedup':>8} {'(rounds)':>13} {'sim steps/s':>11}"
     ]
     for key, row in report["scenes"].items():
         for backend, r in row["backends"].items():
             lines.append(
                 f"{key:<11} {row['triangles']:>9} {backend:<7} {r['render_fps']:>10.1f} "
                 f"{row.get('pybullet_fps', float('nan')):>12.1f} "
-                f"{r.get('speedup', float('nan')):>8.1f} "
+                f"{r.get('speedup', float('nan')):>8.1f} {_spread(r.get('speedup_rounds')):>13} "
                 f"{r.get('sim_steps_per_s', float('nan')):>11.1f}"
             )
     if "crossover" in report:

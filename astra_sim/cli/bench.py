@@ -26,6 +26,12 @@ def add_parser(sub: Any) -> None:
         default=15,
         help="rig frames per scene for pybullet's TinyRenderer",
     )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="render passes per backend and pybullet, taking turns (medians reported)",
+    )
     p.add_argument("--sim-steps", type=int, default=40, help="simulator steps per scene")
     p.add_argument("--rig", default="default", help="camera rig (default, astra3, equirect)")
     p.add_argument(
@@ -131,7 +137,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from astra_sim.bench.sim_bench import BenchConfig, format_report, run_benchmark
     from astra_sim.scenes.generators import SCENE_KINDS
 
-    for name in ("frames", "pybullet_frames", "sim_steps"):
+    for name in ("frames", "pybullet_frames", "sim_steps", "rounds"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
     bad = [k for k in args.kinds if k not in SCENE_KINDS]
@@ -142,6 +148,7 @@ def run_bench(args: argparse.Namespace) -> int:
         seed=args.seed,
         frames=args.frames,
         pybullet_frames=args.pybullet_frames,
+        rounds=args.rounds,
         sim_steps=args.sim_steps,
         rig=args.rig,
         backends=tuple(args.backends),

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pytest
+
 from astra_sim.bench.sim_bench import HEAVY, BenchConfig, run_benchmark
 from astra_sim.cli.main import main
 from astra_sim.render.gl_context import gl_unavailable_reason
 
 SMALL_RUN = [
-    *("--frames", "3", "--pybullet-frames", "1", "--sim-steps", "2", "--no-heavy"),
+    *("--frames", "3", "--pybullet-frames", "1", "--rounds", "2", "--sim-steps", "2"),
+    "--no-heavy",
     *("--env-steps", "5", "--vector-envs", "1", "2", "--crossover-levels", "0", "1"),
 ]
 
@@ -22,11 +26,14 @@ def test_bench_writes_the_documented_keys(tmp_path, capsys):
     for backend in backends:
         for key in ("render_fps", "speedup", "sim_steps_per_s"):
             assert report[key]["home"][backend] > 0, (key, backend)
-        assert report["speedup"]["home"][backend] == round(
-            report["scenes"]["home"]["backends"][backend]["render_fps"]
-            / report["scenes"]["home"]["pybullet_fps"],
-            2,
-        )
+        # Rounds take turns: each round's ratio pairs a backend's pass with pybullet's.
+        row = report["scenes"]["home"]["backends"][backend]
+        fps, pb = row["render_fps_rounds"], report["scenes"]["home"]["pybullet_fps_rounds"]
+        assert len(fps) == len(pb) == 2
+        ratios = [a / b for a, b in zip(fps, pb, strict=True)]
+        assert row["speedup_rounds"] == pytest.approx(ratios, rel=0.02)
+        assert report["speedup"]["home"][backend] == pytest.approx(np.median(ratios), rel=0.02)
+        assert row["render_fps"] == pytest.approx(np.median(fps), rel=0.01)
     assert report["pybullet_fps"]["home"] > 0 and report["rays_per_s"]["home"] > 0
     assert report["fastest"]["home"] in backends
     per_core = report["env_steps_per_core"]
@@ -41,7 +48,7 @@ def test_bench_writes_the_documented_keys(tmp_path, capsys):
 
 
 def test_the_heavy_row_sits_beside_the_others():
-    cfg = BenchConfig(kinds=(), frames=2, pybullet_frames=1, sim_steps=1, heavy_edge=1.0,
+    cfg = BenchConfig(kinds=(), frames=2, pybullet_frames=1, rounds=1, sim_steps=1, heavy_edge=1.0,
                       crossover_levels=(), env_steps=0, vector_envs=())  # fmt: skip
     report = run_benchmark(cfg)
     assert report["triangles"][HEAVY] > 934  # split from the 934-triangle home
@@ -52,3 +59,5 @@ def test_the_heavy_row_sits_beside_the_others():
 def test_bench_refuses_bad_numbers(capsys):
     assert main(["bench", "--frames", "0"]) == 2
     assert "--frames must be >= 1" in capsys.readouterr().err
+    assert main(["bench", "--rounds", "0"]) == 2
+    assert "--rounds must be >= 1" in capsys.readouterr().err
