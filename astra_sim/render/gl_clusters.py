@@ -8,6 +8,14 @@ so a surface behind one already drawn costs little (ten full-screen layers measu
 cheaper drawn near to far than far to near; in the warehouse, giving up the order to merge
 commands cost 15-25 %, while a command itself costs llvmpipe only about 0.3 us).
 
+Clusters of one-sided triangles are also dropped when they face away from a view as a
+whole, which llvmpipe would otherwise learn only after shading their vertices and clipping
+them, one triangle at a time (in the warehouse, about a third of what a view is handed).
+For that their triangles are first grouped by the direction they face (``normal_classes``:
+rooms, furniture and racks are mostly boxes, whose faces share a handful of directions),
+so that a cluster's triangles face one way, and the test of a whole cluster is one dot
+product, made conservative by the spread of its normals and the size of its box.
+
 Commands are rows of ``(vertex count, 1, first vertex, view, 0)`` for a multi-draw: the
 base instance names the view whose per-view attributes the vertex shader reads. Five words,
 not the four of a ``DrawArraysIndirectCommand``: moderngl's ``render_indirect`` steps
@@ -18,7 +26,9 @@ through the buffer with the 20-byte stride of indexed commands whatever the vert
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +47,26 @@ def morton_key(points: np.ndarray) -> np.ndarray:
         for axis in range(3):
             code |= ((q[:, axis] >> np.uint64(bit)) & np.uint64(1)) << np.uint64(3 * bit + axis)
     return code
+
+
+FACING_SLACK = 1e-4
+"""Metres: a cluster is dropped as facing away only when the eye is at least this far
+behind every one of its triangles' planes; nearly edge-on ones are left to the rasterizer."""
+
+MIXED = -1
+"""The normal class of triangles that share their direction with too few others."""
+
+
+def normal_classes(triangles: np.ndarray, min_size: int = MIN_CLUSTER_FACES) -> np.ndarray:
+    """(T,) int class of each (T, 3, 3) triangle's facing direction (unit normals rounded to
+    a thousandth), ``MIXED`` for degenerate triangles and for classes under ``min_size``."""
+    n = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
+    norm = np.linalg.norm(n, axis=1, keepdims=True)
+    ok = norm[:, 0] > 0
+    q = np.round(np.divide(n, norm, out=np.zeros_like(n), where=norm > 0) * 1000)
+    _, cls, count = np.unique(q.astype(np.int64), axis=0, return_inverse=True, return_counts=True)
+    cls = cls.reshape(-1)
+    return np.where(ok & (count[cls] >= min_size), cls, MIXED)
 
 
 _SPAN = 1e8
@@ -59,23 +89,29 @@ class Clusters:
     of sets and views.
 
     Args:
-        parts: per set, ``(triangles, first, cull)``: its (T, 3, 3) corners in buffer
-            order, its first triangle in the vertex buffer, whether it is drawn with back
-            faces culled.
+        parts: per set, ``(triangles, first, cull)`` or ``(triangles, first, cull,
+            classes)``: its (T, 3, 3) corners in buffer order, its first triangle in the
+            vertex buffer, whether it is drawn with back faces culled, and optionally each
+            triangle's ``normal_classes`` entry, in runs (clusters are cut where the class
+            changes, and one-sided clusters of one class are tested for facing away).
     """
 
-    def __init__(self, parts: list[tuple[np.ndarray, int, bool]]) -> None:
+    def __init__(self, parts: list[tuple[Any, ...]]) -> None:
         starts, counts, lo, hi, which, self.cull = [], [], [], [], [], []
-        for triangles, first, cull in parts:
+        facing: list[np.ndarray] = []
+        for triangles, first, cull, *rest in parts:
             n = len(triangles)
             clusters = min(MAX_CLUSTERS, max(1, n // MIN_CLUSTER_FACES))
             size = math.ceil(n / clusters)
-            start = np.arange(0, n, size, dtype=np.int64)
-            counts.append(np.minimum(size, n - start))
+            classes = rest[0] if rest else None
+            start = _cuts(n, size, classes)
+            counts.append(np.diff(np.r_[start, n]))
             starts.append(start + first)
             lo.append(np.minimum.reduceat(triangles.min(axis=1), start, axis=0))
             hi.append(np.maximum.reduceat(triangles.max(axis=1), start, axis=0))
             which.append(np.full(len(start), len(self.cull)))
+            one_class = classes is not None and bool(cull)
+            facing.append(_facing_bounds(triangles, start, classes if one_class else None))
             self.cull.append(bool(cull))
         self.count = np.concatenate(counts) if counts else np.zeros(0, np.int64)
         self.start = np.concatenate(starts) if starts else np.zeros(0, np.int64)
@@ -85,6 +121,11 @@ class Clusters:
         self._centre = 0.5 * (self.hi + self.lo)
         self._half = 0.5 * (self.hi - self.lo)
         self._boxes = np.concatenate([self._centre, self._half], axis=1)  # (K, 6)
+        # Per cluster: a normal, the least offset of its corners along it, and how far
+        # its triangles' normals stray from it (a zero normal and -inf: never tested).
+        bounds = np.concatenate(facing) if facing else np.zeros((0, 5))
+        self._normal, self._least, self._stray = bounds[:, :3], bounds[:, 3], bounds[:, 4]
+        self._reach = np.linalg.norm(self._half, axis=1)
         self._keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._rows = np.zeros((len(self.start), 5), dtype=np.uint32)
         self._rows[:, 0] = 3 * self.count
@@ -132,6 +173,12 @@ class Clusters:
         np.minimum(key, _FAR2, out=key)
         key += self._offsets(v_count)
         if cull:
+            # Facing away: the eye behind every triangle's plane, with room for the
+            # normals' spread over the farthest the eye is from any of its corners.
+            far = np.sqrt(np.einsum("kvi,kvi->kv", *(2 * [eyes - self._centre[:, None]])))
+            far += self._reach[:, None]
+            front = self._normal @ eyes.T - self._least[:, None] + self._stray[:, None] * far
+            away = front < -FACING_SLACK
             n = planes[..., :3].reshape(-1, 3).T  # (3, V * P)
             # A box is outside a plane when even its corner farthest along the normal is;
             # outside any plane, outside the view (an "any" over each view's planes, as a
@@ -139,6 +186,7 @@ class Clusters:
             reach = self._boxes @ np.concatenate([n, np.abs(n)])
             reach += planes[..., 3].reshape(-1)
             outside = (reach < 0) @ _blocks(v_count, planes.shape[1])  # (K, V)
+            outside |= away
             key[outside] = np.inf
             hidden = int(np.count_nonzero(outside))
         else:
@@ -157,3 +205,39 @@ class Clusters:
             if b > a
         ]
         return out, runs
+
+
+def _cuts(n: int, size: int, classes: np.ndarray | None) -> np.ndarray:
+    """First triangle of each cluster: runs of ``size``, restarted where ``classes`` changes."""
+    if classes is None or n == 0:
+        return np.arange(0, n, size, dtype=np.int64)
+    edges = np.r_[0, np.flatnonzero(np.diff(classes)) + 1, n]
+    return np.concatenate(
+        [np.arange(a, b, math.ceil((b - a) / math.ceil((b - a) / size)), dtype=np.int64)
+         for a, b in itertools.pairwise(edges.tolist())]
+    )  # fmt: skip
+
+
+def _facing_bounds(
+    triangles: np.ndarray, start: np.ndarray, classes: np.ndarray | None
+) -> np.ndarray:
+    """(K, 5) per cluster: a unit normal, the least ``normal . corner``, the largest
+    distance of a triangle's unit normal from it; zeros and -inf for clusters that are
+    never tested (no classes, or the mixed class)."""
+    out = np.zeros((len(start), 5))
+    out[:, 3] = -np.inf
+    if classes is None or not len(start):
+        return out
+    tri = np.asarray(triangles, dtype=np.float64)
+    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+    mean = np.add.reduceat(n, start, axis=0)
+    mean /= np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-300)
+    owner = np.repeat(np.arange(len(start)), np.diff(np.r_[start, len(tri)]))
+    least = np.min(np.einsum("tci,ti->tc", tri, mean[owner]), axis=1)
+    stray = np.linalg.norm(n - mean[owner], axis=1)
+    tested = classes[start] != MIXED
+    out[tested, :3] = mean[tested]
+    out[tested, 3] = np.minimum.reduceat(least, start)[tested]
+    out[tested, 4] = np.maximum.reduceat(stray, start)[tested]
+    return out

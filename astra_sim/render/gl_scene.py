@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from astra_sim.render.gl_clusters import Clusters, morton_key
+from astra_sim.render.gl_clusters import Clusters, morton_key, normal_classes
 from astra_sim.render.gl_shaders import (
     ATTRIBUTES,
     SURFACE_ATTRIBUTE,
@@ -89,7 +89,12 @@ class GLSceneBuffers:
         )
         key = morton_key(tri.mean(axis=1))
         parts = [np.flatnonzero(sides != BOTH), np.flatnonzero(sides == BOTH)]
-        drawn = np.concatenate([p[np.argsort(key[p], kind="stable")] for p in parts])
+        # One-sided triangles by facing direction, then along the curve; the rest along it.
+        classes = normal_classes(tri[parts[0]])
+        order = np.lexsort((key[parts[0]], classes))
+        parts[0], classes = parts[0][order], classes[order]
+        parts[1] = parts[1][np.argsort(key[parts[1]], kind="stable")]
+        drawn = np.concatenate(parts)
         verts = np.empty((len(drawn), 3), dtype=VERTEX_DTYPE)
         verts["pos"] = tri[drawn]
         verts["uv"] = np.asarray(scene.uv, dtype=np.float32)[faces[drawn]]
@@ -97,7 +102,8 @@ class GLSceneBuffers:
         first, sets = 0, []
         for part, cull in zip(parts, (True, False), strict=True):
             if len(part):
-                sets.append((tri[drawn[first : first + len(part)]], first, cull))
+                set_classes = (classes,) if cull else ()
+                sets.append((tri[drawn[first : first + len(part)]], first, cull, *set_classes))
             first += len(part)
         self.clusters = Clusters(sets)
         self.vbo = gl.ctx.buffer(verts.tobytes())

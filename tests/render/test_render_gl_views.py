@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from astra_sim.render import Rig
-from astra_sim.render.gl_clusters import Clusters
+from astra_sim.render.gl_clusters import MIXED, Clusters, morton_key, normal_classes
 from astra_sim.render.gl_views import NEAR, place, rig_views
 
 
@@ -72,3 +72,53 @@ def test_cluster_commands_match_a_brute_force_frustum_test():
     _, planes, eyes, _, _ = place(views, (0.0, 0.0, 0.0))
     everything, _ = clusters.commands(planes, eyes, cull=False)
     assert len(everything) == len(clusters) * len(eyes)
+
+
+def test_clusters_facing_away_are_dropped_only_when_every_triangle_faces_away():
+    rng = np.random.default_rng(5)
+    # Boxes' faces: six directions, slightly tilted so normals within a class differ.
+    centres = rng.uniform(-8, 8, (120, 3))
+    axes = np.eye(3)
+    tris = []
+    for c in centres:
+        for a in range(3):
+            for sign in (-1.0, 1.0):
+                n = sign * axes[a] + rng.normal(0, 1e-4, 3)
+                u = np.cross(n, axes[(a + 1) % 3])
+                u /= np.linalg.norm(u)
+                v = np.cross(n / np.linalg.norm(n), u)
+                p = c + 0.3 * n
+                tris.append([p, p + 0.2 * u, p + 0.2 * v])  # right-hand normal along n
+    tris = np.array(tris)
+    classes = normal_classes(tris, min_size=4)
+    assert (classes != MIXED).all() and len(np.unique(classes)) == 6
+    order = np.lexsort((morton_key(tris.mean(axis=1)), classes))  # as GLSceneBuffers does
+    tris, classes = tris[order], classes[order]
+    clusters = Clusters([(tris, 0, True, classes)])
+    assert all(
+        len(np.unique(classes[s : s + c])) == 1
+        for s, c in zip(clusters.start, clusters.count, strict=True)
+    )
+    views = rig_views(Rig.from_name("default"), None)
+    for pose in [(0.0, 0.0, 0.3), (4.0, -3.0, 2.0), (-6.0, 5.0, -1.0)]:
+        _, planes, eyes, _, _ = place(views, pose)
+        kept, _ = clusters.commands(planes, eyes)
+        in_frustum, _ = clusters.commands(planes, eyes + 0.0, cull=False)
+        drawn = {(int(r[2]), int(r[3])) for r in kept}
+        dropped = 0
+        for r in in_frustum:
+            k, v = int(r[2]) // 3, int(r[3])
+            t = tris[k : k + int(r[0]) // 3]
+            n = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
+            faces_away = ((eyes[v] - t[:, 0]) * n).sum(axis=1).max() < 0
+            if (int(r[2]), v) not in drawn and _in_frustum(t, planes[v]):
+                dropped += 1
+                assert faces_away  # dropped: every triangle faces away from the view
+        assert dropped > 0
+
+
+def _in_frustum(t, planes):
+    """Whether the box of triangles ``t`` meets the frustum (the frustum test's own rule)."""
+    corners = np.array([[(t.min((0, 1)), t.max((0, 1)))[(b >> a) & 1][a] for a in range(3)]
+                        for b in range(8)])  # fmt: skip
+    return all((corners @ p[:3] + p[3] >= 0).any() for p in planes)
