@@ -21,6 +21,29 @@ import numpy as np
 from astra_sim.core.seeding import make_rng
 
 
+def cpu_ticks() -> np.ndarray | None:
+    """This machine's CPU time so far, from ``/proc/stat``: (busy, idle, steal) ticks, or
+    None where there is no such file (not Linux)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return np.array([user + nice + system + irq + softirq, idle + iowait, steal], float)
+
+
+def steal_share(before: np.ndarray | None, after: np.ndarray | None) -> float | None:
+    """The share of CPU time between two ``cpu_ticks`` that the hypervisor gave to other
+    guests (``steal``): on a shared virtual machine, what a busy neighbour took. It hurts
+    the multi-threaded renderers more than pybullet's single-threaded one, so a ratio
+    measured under steal understates them."""
+    if before is None or after is None:
+        return None
+    d = after - before
+    return round(float(d[2] / d.sum()), 4) if d.sum() > 0 else 0.0
+
+
 def poses(scene: Any, n: int, seed: int) -> np.ndarray:
     """``n`` seeded navigable base poses (x, y, yaw) of ``scene``."""
     rng = make_rng(seed, "bench/poses")

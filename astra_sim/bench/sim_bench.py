@@ -100,8 +100,10 @@ def bench_scene(
     rig = Rig.from_name(cfg.rig)
     views = rb.poses(pose_scene, max(cfg.frames, cfg.pybullet_frames), cfg.seed)
     out: dict[str, Any] = {"triangles": len(scene.faces)}
+    ticks = rb.cpu_ticks()
     out.update(rb.interleaved(scene, backends, rig, views[: cfg.frames],
                               views[: cfg.pybullet_frames], cfg.threads, cfg.rounds))  # fmt: skip
+    out["cpu_steal"] = rb.steal_share(ticks, rb.cpu_ticks())
     if key != HEAVY:
         for backend in backends:
             out["backends"][backend]["sim_steps_per_s"] = rb.sim_steps_per_s(
@@ -150,7 +152,7 @@ def run_benchmark(cfg: BenchConfig, out_path: str | Path | None = None) -> dict[
     from astra_sim.render.rig import Rig
     from astra_sim.scenes import generate_scene
 
-    load_start = _load()
+    load_start, ticks = _load(), rb.cpu_ticks()
     backends, skipped = _backends(cfg)
     scenes: dict[str, Any] = {}
     for kind in tqdm(cfg.kinds, desc="bench", unit="scene"):
@@ -202,6 +204,7 @@ def run_benchmark(cfg: BenchConfig, out_path: str | Path | None = None) -> dict[
         "python": platform.python_version(),
         "load_average_start": load_start,
         "load_average_end": _load(),
+        "cpu_steal": rb.steal_share(ticks, rb.cpu_ticks()),
         "gl_renderer": _gl_name() if "gl" in backends else None,
     }
     if out_path is not None:
@@ -241,6 +244,10 @@ def format_report(report: dict[str, Any]) -> str:
                 f"{r.get('speedup', float('nan')):>8.1f} {_spread(r.get('speedup_rounds')):>13} "
                 f"{r.get('sim_steps_per_s', float('nan')):>11.1f}"
             )
+    steal = {k: v["cpu_steal"] for k, v in report["scenes"].items() if v.get("cpu_steal")}
+    if steal:
+        cells = ", ".join(f"{k} {100 * v:.1f} %" for k, v in steal.items())
+        lines.append(f"CPU time taken by other guests of the machine (steal): {cells}")
     if "crossover" in report:
         c = report["crossover"]
         sizes = ", ".join(f"{n}: {v}" for n, v in c["render_fps"].items())

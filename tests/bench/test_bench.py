@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from astra_sim.bench import render_bench as rb
 from astra_sim.bench.sim_bench import HEAVY, BenchConfig, run_benchmark
 from astra_sim.cli.main import main
 from astra_sim.render.gl_context import gl_unavailable_reason
@@ -35,6 +36,10 @@ def test_bench_writes_the_documented_keys(tmp_path, capsys):
         assert report["speedup"]["home"][backend] == pytest.approx(np.median(ratios), rel=0.02)
         assert row["render_fps"] == pytest.approx(np.median(fps), rel=0.01)
     assert report["pybullet_fps"]["home"] > 0 and report["rays_per_s"]["home"] > 0
+    # Linux says how much CPU time other guests of a virtual machine took meanwhile.
+    steal = report["scenes"]["home"]["cpu_steal"]
+    assert steal is None or 0.0 <= steal < 1.0
+    assert (steal is None) == (rb.cpu_ticks() is None)
     assert report["fastest"]["home"] in backends
     per_core = report["env_steps_per_core"]
     assert per_core["steps_per_s"][per_core["auto_picks"]] > 0
@@ -61,3 +66,10 @@ def test_bench_refuses_bad_numbers(capsys):
     assert "--frames must be >= 1" in capsys.readouterr().err
     assert main(["bench", "--rounds", "0"]) == 2
     assert "--rounds must be >= 1" in capsys.readouterr().err
+
+
+def test_steal_share_is_the_stolen_part_of_all_cpu_time():
+    before = np.array([100.0, 300.0, 10.0])
+    assert rb.steal_share(before, before + np.array([30.0, 60.0, 10.0])) == 0.1
+    assert rb.steal_share(before, before) == 0.0
+    assert rb.steal_share(None, before) is None
