@@ -16,8 +16,8 @@ this process) of one size are horizontal strips of one framebuffer, drawn by one
 multi-draw call per scene and read back once: N envs' rigs cost one round trip to the
 rasterizer, and Python's cost per frame stays flat in the number of cameras.
 
-Measured on 2-core llvmpipe (default rig, 4 x 128 x 128): a warehouse frame (11k triangles
-handed over after frustum culling) is about a third main-thread work (vertex shading,
+Measured on 2-core llvmpipe (default rig, 4 x 128 x 128): a warehouse frame (10k triangles
+handed over after frustum and facing culling) is about a third main-thread work (vertex shading,
 clipping, triangle setup and binning, 0.5 ms of it for vertices alone; Python 0.4 ms) and
 two thirds rasterizer threads, which scale with pixels times depth complexity (300k
 fragments for 65k pixels, 86k of them shaded). Tried and slower: one viewport per view
