@@ -167,7 +167,8 @@ class Clusters:
         # Squared distance from each eye to each box (0 inside it), as a sort key after the
         # set and the view: by set, then view, then nearest first. Few numpy calls: in a
         # frame this runs between llvmpipe's rasterizer threads, with cold caches.
-        gap = np.abs(eyes - self._centre[:, None])  # (K, V, 3)
+        offset = eyes - self._centre[:, None]  # (K, V, 3)
+        gap = np.abs(offset)
         gap -= self._half[:, None]
         np.maximum(gap, 0.0, out=gap)
         key = np.einsum("kvi,kvi->kv", gap, gap)
@@ -176,7 +177,7 @@ class Clusters:
         if cull:
             # Facing away: the eye behind every triangle's plane, with room for the
             # normals' spread over the farthest the eye is from any of its corners.
-            far = np.sqrt(np.einsum("kvi,kvi->kv", *(2 * [eyes - self._centre[:, None]])))
+            far = np.sqrt(np.einsum("kvi,kvi->kv", offset, offset))
             far += self._reach[:, None]
             front = self._normal @ eyes.T - self._least[:, None] + self._stray[:, None] * far
             away = front < -FACING_SLACK
