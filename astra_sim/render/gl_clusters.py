@@ -58,14 +58,13 @@ MIXED = -1
 """The normal class of triangles that share their direction with too few others."""
 
 
-def normal_classes(triangles: np.ndarray, min_size: int = MIN_CLUSTER_FACES) -> np.ndarray:
-    """(T,) int class of each (T, 3, 3) triangle's facing direction (unit normals rounded to
-    a thousandth), ``MIXED`` for degenerate triangles and for classes under ``min_size``."""
-    n = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
-    norm = np.linalg.norm(n, axis=1, keepdims=True)
-    ok = norm[:, 0] > 0
-    q = np.round(np.divide(n, norm, out=np.zeros_like(n), where=norm > 0) * 1000)
-    _, cls, count = np.unique(q.astype(np.int64), axis=0, return_inverse=True, return_counts=True)
+def normal_classes(normals: np.ndarray, min_size: int = MIN_CLUSTER_FACES) -> np.ndarray:
+    """(T,) int class of each triangle's facing direction, from its (T, 3) unit normal (zero
+    for a degenerate triangle) rounded to a thousandth; ``MIXED`` for degenerate triangles
+    and for classes under ``min_size``."""
+    ok = np.abs(normals).sum(axis=1) > 0
+    q = np.round(np.asarray(normals, dtype=np.float64) * 1000).astype(np.int64)
+    _, cls, count = np.unique(q, axis=0, return_inverse=True, return_counts=True)
     cls = cls.reshape(-1)
     return np.where(ok & (count[cls] >= min_size), cls, MIXED)
 

@@ -90,7 +90,7 @@ class GLSceneBuffers:
         key = morton_key(tri.mean(axis=1))
         parts = [np.flatnonzero(sides != BOTH), np.flatnonzero(sides == BOTH)]
         # One-sided triangles by facing direction, then along the curve; the rest along it.
-        classes = normal_classes(tri[parts[0]])
+        classes = normal_classes(normal[parts[0]])
         order = np.lexsort((key[parts[0]], classes))
         parts[0], classes = parts[0][order], classes[order]
         parts[1] = parts[1][np.argsort(key[parts[1]], kind="stable")]

@@ -90,7 +90,8 @@ def test_clusters_facing_away_are_dropped_only_when_every_triangle_faces_away():
                 p = c + 0.3 * n
                 tris.append([p, p + 0.2 * u, p + 0.2 * v])  # right-hand normal along n
     tris = np.array(tris)
-    classes = normal_classes(tris, min_size=4)
+    normals = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    classes = normal_classes(normals / np.linalg.norm(normals, axis=1, keepdims=True), 4)
     assert (classes != MIXED).all() and len(np.unique(classes)) == 6
     order = np.lexsort((morton_key(tris.mean(axis=1)), classes))  # as GLSceneBuffers does
     tris, classes = tris[order], classes[order]
