@@ -97,18 +97,9 @@ def test_boxes_touching_along_an_edge_are_judged_one_by_one():
     sides = visible_sides(scene.vertices, scene.faces)
     assert (sides[scene.face_instance >= 2] == FRONT).all()
     if gl_unavailable_reason() is None:
-        from astra_sim.render.cameras import PinholeCamera
-        from astra_sim.render.gl_backend import GLRenderer
-        from astra_sim.render.rig import CameraMount
-
-        one, two = GLRenderer(scene), GLRenderer(scene, cull_back_faces=False)
-        rig = Rig((CameraMount(PinholeCamera(64, 64, 90.0), xyz=(0, 0, 0.5)),))
-        for pose in [(-2.0, 0.5, 0.0), (1.0, -2.0, 1.57), (3.0, 3.0, -2.36)]:
-            a, b = one.render(rig, pose), two.render(rig, pose)
-            assert (a.semantic >= 2).any()
-            assert np.array_equal(a.semantic, b.semantic) and np.array_equal(a.depth, b.depth)
-        one.close()
-        two.close()
+        _culled_renders_like_two_sided(
+            scene, [(-2.0, 0.5, 0.0), (1.0, -2.0, 1.57), (3.0, 3.0, -2.36)]
+        )
 
 
 def test_boxes_of_two_objects_touching_face_to_face_are_one_sided_and_render_the_same():
@@ -127,15 +118,22 @@ def test_boxes_of_two_objects_touching_face_to_face_are_one_sided_and_render_the
     with pytest.raises(ValueError, match="groups"):
         visible_sides(apart.vertices, apart.faces, apart.face_instance[:-1])
     if gl_unavailable_reason() is None:
-        from astra_sim.render.cameras import PinholeCamera
-        from astra_sim.render.gl_backend import GLRenderer
-        from astra_sim.render.rig import CameraMount
+        poses = [(-2.0, 0.5, 0.0), (1.0, -2.0, 1.57), (3.5, 2.5, -2.36), (1.0, 3.0, -1.57)]
+        _culled_renders_like_two_sided(apart, poses)
 
-        one, two = GLRenderer(apart), GLRenderer(apart, cull_back_faces=False)
-        rig = Rig((CameraMount(PinholeCamera(64, 64, 90.0), xyz=(0, 0, 0.5)),))
-        for pose in [(-2.0, 0.5, 0.0), (1.0, -2.0, 1.57), (3.5, 2.5, -2.36), (1.0, 3.0, -1.57)]:
-            a, b = one.render(rig, pose), two.render(rig, pose)
-            assert (a.semantic >= 2).any()
-            assert np.array_equal(a.semantic, b.semantic) and np.array_equal(a.depth, b.depth)
-        one.close()
-        two.close()
+
+def _culled_renders_like_two_sided(scene: Scene, poses: list[tuple[float, float, float]]):
+    """Asserts that a 64 x 64 camera 0.5 m up sees the boxes (instances >= 2) from each pose,
+    with the same ids and depths whether back faces are culled or not."""
+    from astra_sim.render.cameras import PinholeCamera
+    from astra_sim.render.gl_backend import GLRenderer
+    from astra_sim.render.rig import CameraMount
+
+    one, two = GLRenderer(scene), GLRenderer(scene, cull_back_faces=False)
+    rig = Rig((CameraMount(PinholeCamera(64, 64, 90.0), xyz=(0, 0, 0.5)),))
+    for pose in poses:
+        a, b = one.render(rig, pose), two.render(rig, pose)
+        assert (a.semantic >= 2).any()
+        assert np.array_equal(a.semantic, b.semantic) and np.array_equal(a.depth, b.depth)
+    one.close()
+    two.close()
