@@ -1,13 +1,16 @@
 """Per-scene render figures: every backend and pybullet's TinyRenderer on the same views.
 
 Each backend renders the same seeded poses of the same scene, and pybullet's software
-renderer (what a pip-only robotics user has without a GPU) renders the same pinhole views
-in the same run, so each backend's speedup over it survives a noisy machine better than
-the raw numbers do. They take turns (``interleaved``): a round is one pass of every
-backend and of pybullet, and a speedup is the median over rounds of the ratio within a
-round. On a shared 2-core virtual machine one 60-frame pass of the same renderer varied
-by up to a fifth between passes a second apart, so a single pass per renderer, measured
-tens of seconds apart, could move a ratio by more than the change being measured.
+renderer (what a pip-only robotics user has without a GPU) renders the first of those
+pinhole views in the same run; a backend's speedup over it divides the backend's frame
+rate on exactly those views by pybullet's, so it survives a noisy machine better than the
+raw numbers do. They take turns (``interleaved``): a round is one pass of every backend
+and of pybullet, and a speedup is the median over rounds of the ratio within a round. On a
+shared 2-core virtual machine one 60-frame pass of the same renderer varied by up to a
+fifth between passes a second apart, so a single pass per renderer, measured tens of
+seconds apart, could move a ratio by more than the change being measured. A pass repeats
+its views until it has run ``min_pass_s``, so that a fast renderer's figure is an average
+over as long a stretch of the machine's weather as pybullet's slow pass is.
 """
 
 from __future__ import annotations
@@ -60,6 +63,20 @@ def timed(fn: Any, items: Any) -> float:
     return time.perf_counter() - t0
 
 
+def pass_times(fn: Any, items: Any, min_seconds: float = 0.0) -> np.ndarray:
+    """Seconds ``fn`` takes on each of ``items``, averaged over whole passes repeated until
+    they have run ``min_seconds`` (at least one pass)."""
+    total = np.zeros(len(items))
+    passes, start = 0, time.perf_counter()
+    while passes == 0 or time.perf_counter() - start < min_seconds:
+        for i, item in enumerate(items):
+            t0 = time.perf_counter()
+            fn(item)
+            total[i] += time.perf_counter() - t0
+        passes += 1
+    return total / passes
+
+
 def mount_view(mount: Any, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """World eye position and forward direction of a camera mount at a base pose."""
     x, y, yaw = pose
@@ -83,34 +100,39 @@ def interleaved(
     backends: list[str],
     rig: Any,
     views: np.ndarray,
-    pybullet_views: np.ndarray | None,
+    pybullet_frames: int | None,
     threads: int,
     rounds: int,
+    min_pass_s: float = 0.0,
 ) -> dict[str, Any]:
-    """Rig frames/s of every backend and of pybullet (on ``pybullet_views``; None skips
-    it) over ``rounds`` rounds of one pass each, taking turns.
+    """Rig frames/s of every backend and of pybullet (on the first ``pybullet_frames`` of
+    ``views``; None skips it) over ``rounds`` rounds of one pass each, taking turns.
 
     Returns ``{"backends": {name: {"build_s", "render_fps", "render_fps_rounds",
-    ["rays_per_s"], ["speedup", "speedup_rounds"]}}, ["pybullet_fps",
-    "pybullet_fps_rounds"]}``: medians over rounds, and each round's figure.
+    ["rays_per_s"], ["speedup", "speedup_rounds", "pybullet_views_fps_rounds"]}},
+    ["pybullet_fps", "pybullet_fps_rounds", "pybullet_frames"]}``: medians over rounds,
+    and each round's figure; ``pybullet_views_fps_rounds`` is the backend's frame rate on
+    the views pybullet rendered, the numerator of each round's speedup.
     """
+    if pybullet_frames is not None and not 1 <= pybullet_frames <= len(views):
+        raise ValueError(f"pybullet_frames must be in 1..{len(views)}, got {pybullet_frames}")
     from astra_sim.bench.pybullet_camera import PybulletCameraScene
     from astra_sim.render.cameras import PinholeCamera
     from astra_sim.render.protocol import make_renderer
 
     renderers, out = {}, {"backends": {}}
     pb = None
-    if pybullet_views is not None and not all(
+    if pybullet_frames is not None and not all(
         isinstance(m.camera, PinholeCamera) for m in rig.mounts
     ):
-        pybullet_views = None  # TinyRenderer has pinhole cameras only
+        pybullet_frames = None  # TinyRenderer has pinhole cameras only
     try:
         for backend in backends:
             t0 = time.perf_counter()
             renderers[backend] = make_renderer(scene, backend, threads=threads)
             renderers[backend].render(rig, views[0])  # warm caches (and upload, for gl)
             out["backends"][backend] = {"build_s": time.perf_counter() - t0}
-        if pybullet_views is not None:
+        if pybullet_frames is not None:
             pb = PybulletCameraScene(scene)
 
             def pb_frame(pose: np.ndarray) -> None:
@@ -119,15 +141,19 @@ def interleaved(
                     cam = mount.camera
                     pb.render(eye, fwd, cam.width, cam.height, cam.vfov_deg)
 
-            pb_frame(pybullet_views[0])
+            pb_frame(views[0])
+        k = pybullet_frames
         per_round: dict[str, list[float]] = {name: [] for name in [*backends, "pybullet"]}
+        on_pb_views: dict[str, list[float]] = {name: [] for name in backends}
         for _ in range(rounds):
             for backend, r in renderers.items():
-                per_round[backend].append(
-                    len(views) / timed(lambda p, r=r: r.render(rig, p), views)
-                )
+                each = pass_times(lambda p, r=r: r.render(rig, p), views, min_pass_s)
+                per_round[backend].append(len(views) / float(each.sum()))
+                if k is not None:
+                    on_pb_views[backend].append(k / float(each[:k].sum()))
             if pb is not None:
-                per_round["pybullet"].append(len(pybullet_views) / timed(pb_frame, pybullet_views))
+                each = pass_times(pb_frame, views[:k], min_pass_s)
+                per_round["pybullet"].append(k / float(each.sum()))
         for backend, r in renderers.items():
             row = out["backends"][backend]
             row["render_fps"] = float(np.median(per_round[backend]))
@@ -137,12 +163,14 @@ def interleaved(
                 n_rays = sum(len(o) for o, _ in rays)
                 row["rays_per_s"] = n_rays / timed(lambda od, r=r: r.cast(*od), rays)
             if pb is not None:
-                ratios = np.array(per_round[backend]) / np.array(per_round["pybullet"])
+                ratios = np.array(on_pb_views[backend]) / np.array(per_round["pybullet"])
                 row["speedup"] = float(np.median(ratios))
                 row["speedup_rounds"] = [round(float(x), 2) for x in ratios]
+                row["pybullet_views_fps_rounds"] = [round(x, 1) for x in on_pb_views[backend]]
         if pb is not None:
             out["pybullet_fps"] = float(np.median(per_round["pybullet"]))
             out["pybullet_fps_rounds"] = [round(x, 2) for x in per_round["pybullet"]]
+            out["pybullet_frames"] = k
     finally:
         for r in renderers.values():
             r.close()

@@ -43,9 +43,11 @@ class BenchConfig:
         kinds: scene kinds to measure on (default scenes, seed ``seed``).
         seed: scene and pose seed.
         frames: rig frames rendered per scene and backend.
-        pybullet_frames: rig frames rendered per scene by pybullet's TinyRenderer.
+        pybullet_frames: rig frames rendered per scene by pybullet's TinyRenderer: the
+            first of the backends' views; speedups compare the backends on the same ones.
         rounds: passes of every backend and pybullet, taking turns; figures are medians
             over rounds, speedups medians of the ratios within a round.
+        min_pass_s: seconds a pass runs at least (its views repeated), for every renderer.
         sim_steps: simulator steps per scene and backend.
         rig: camera rig name.
         threads: ray-casting / rasterizer threads.
@@ -65,6 +67,7 @@ class BenchConfig:
     frames: int = 60
     pybullet_frames: int = 15
     rounds: int = 5
+    min_pass_s: float = 1.0
     sim_steps: int = 40
     rig: str = "default"
     threads: int = 2
@@ -98,11 +101,11 @@ def bench_scene(
     from astra_sim.render.rig import Rig
 
     rig = Rig.from_name(cfg.rig)
-    views = rb.poses(pose_scene, max(cfg.frames, cfg.pybullet_frames), cfg.seed)
+    views = rb.poses(pose_scene, cfg.frames, cfg.seed)
     out: dict[str, Any] = {"triangles": len(scene.faces)}
     ticks = rb.cpu_ticks()
-    out.update(rb.interleaved(scene, backends, rig, views[: cfg.frames],
-                              views[: cfg.pybullet_frames], cfg.threads, cfg.rounds))  # fmt: skip
+    out.update(rb.interleaved(scene, backends, rig, views, cfg.pybullet_frames, cfg.threads,
+                              cfg.rounds, cfg.min_pass_s))  # fmt: skip
     out["cpu_steal"] = rb.steal_share(ticks, rb.cpu_ticks())
     if key != HEAVY:
         for backend in backends:

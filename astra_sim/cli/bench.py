@@ -24,13 +24,19 @@ def add_parser(sub: Any) -> None:
         "--pybullet-frames",
         type=int,
         default=15,
-        help="rig frames per scene for pybullet's TinyRenderer",
+        help="rig frames per scene for pybullet's TinyRenderer (the first of --frames)",
     )
     p.add_argument(
         "--rounds",
         type=int,
         default=5,
         help="render passes per backend and pybullet, taking turns (medians reported)",
+    )
+    p.add_argument(
+        "--min-pass-s",
+        type=float,
+        default=1.0,
+        help="seconds each render pass runs at least, its views repeated (every renderer)",
     )
     p.add_argument("--sim-steps", type=int, default=40, help="simulator steps per scene")
     p.add_argument("--rig", default="default", help="camera rig (default, astra3, equirect)")
@@ -140,6 +146,10 @@ def run_bench(args: argparse.Namespace) -> int:
     for name in ("frames", "pybullet_frames", "sim_steps", "rounds"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
+    if args.pybullet_frames > args.frames:
+        raise ValueError("--pybullet-frames must be <= --frames (it renders the first of them)")
+    if not args.min_pass_s >= 0:
+        raise ValueError("--min-pass-s must be >= 0")
     bad = [k for k in args.kinds if k not in SCENE_KINDS]
     if bad:
         raise ValueError(f"unknown scene kind(s) {', '.join(bad)}; valid: {', '.join(SCENE_KINDS)}")
@@ -149,6 +159,7 @@ def run_bench(args: argparse.Namespace) -> int:
         frames=args.frames,
         pybullet_frames=args.pybullet_frames,
         rounds=args.rounds,
+        min_pass_s=args.min_pass_s,
         sim_steps=args.sim_steps,
         rig=args.rig,
         backends=tuple(args.backends),

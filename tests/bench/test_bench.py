@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ from astra_sim.cli.main import main
 from astra_sim.render.gl_context import gl_unavailable_reason
 
 SMALL_RUN = [
-    *("--frames", "3", "--pybullet-frames", "1", "--rounds", "2", "--sim-steps", "2"),
+    *("--frames", "3", "--pybullet-frames", "2", "--rounds", "2", "--sim-steps", "2"),
+    *("--min-pass-s", "0"),
     "--no-heavy",
     *("--env-steps", "5", "--vector-envs", "1", "2", "--crossover-levels", "0", "1"),
 ]
@@ -27,11 +29,14 @@ def test_bench_writes_the_documented_keys(tmp_path, capsys):
     for backend in backends:
         for key in ("render_fps", "speedup", "sim_steps_per_s"):
             assert report[key]["home"][backend] > 0, (key, backend)
-        # Rounds take turns: each round's ratio pairs a backend's pass with pybullet's.
+        # Rounds take turns: each round's ratio pairs a backend's pass with pybullet's, on
+        # the views pybullet rendered (the first 2 of 3).
         row = report["scenes"]["home"]["backends"][backend]
         fps, pb = row["render_fps_rounds"], report["scenes"]["home"]["pybullet_fps_rounds"]
-        assert len(fps) == len(pb) == 2
-        ratios = [a / b for a, b in zip(fps, pb, strict=True)]
+        same = row["pybullet_views_fps_rounds"]
+        assert len(fps) == len(pb) == len(same) == 2
+        assert report["scenes"]["home"]["pybullet_frames"] == 2
+        ratios = [a / b for a, b in zip(same, pb, strict=True)]
         assert row["speedup_rounds"] == pytest.approx(ratios, rel=0.02)
         assert report["speedup"]["home"][backend] == pytest.approx(np.median(ratios), rel=0.02)
         assert row["render_fps"] == pytest.approx(np.median(fps), rel=0.01)
@@ -53,8 +58,9 @@ def test_bench_writes_the_documented_keys(tmp_path, capsys):
 
 
 def test_the_heavy_row_sits_beside_the_others():
-    cfg = BenchConfig(kinds=(), frames=2, pybullet_frames=1, rounds=1, sim_steps=1, heavy_edge=1.0,
-                      crossover_levels=(), env_steps=0, vector_envs=())  # fmt: skip
+    cfg = BenchConfig(kinds=(), frames=2, pybullet_frames=1, rounds=1, min_pass_s=0.0,
+                      sim_steps=1, heavy_edge=1.0, crossover_levels=(), env_steps=0,
+                      vector_envs=())  # fmt: skip
     report = run_benchmark(cfg)
     assert report["triangles"][HEAVY] > 934  # split from the 934-triangle home
     assert report["render_fps"][HEAVY]["embree"] > 0 and report["pybullet_fps"][HEAVY] > 0
@@ -66,6 +72,28 @@ def test_bench_refuses_bad_numbers(capsys):
     assert "--frames must be >= 1" in capsys.readouterr().err
     assert main(["bench", "--rounds", "0"]) == 2
     assert "--rounds must be >= 1" in capsys.readouterr().err
+    assert main(["bench", "--frames", "4", "--pybullet-frames", "5"]) == 2
+    assert "--pybullet-frames must be <= --frames" in capsys.readouterr().err
+    assert main(["bench", "--min-pass-s", "-1"]) == 2
+    assert "--min-pass-s must be >= 0" in capsys.readouterr().err
+
+
+def test_a_pass_repeats_its_views_until_it_has_run_long_enough():
+    calls = []
+
+    def slow(item):
+        calls.append(item)
+        t = time.perf_counter()
+        while time.perf_counter() - t < 0.004:
+            pass
+
+    each = rb.pass_times(slow, ["a", "b"], min_seconds=0.05)
+    passes = len(calls) // 2
+    assert passes >= 5 and calls == ["a", "b"] * passes  # whole passes, in order
+    assert each.shape == (2,) and np.all(each >= 0.004) and np.all(each < 0.05)
+    calls.clear()
+    rb.pass_times(slow, ["a", "b"])  # no minimum: one pass
+    assert calls == ["a", "b"]
 
 
 def test_steal_share_is_the_stolen_part_of_all_cpu_time():
